@@ -1,0 +1,58 @@
+"""HDBSCAN over the clustering layout: labels (-1 = noise), membership strength, GLOSH outlier scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer.errors import InputError
+from explorer.types import Clustering
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """HDBSCAN parameters; ``min_samples=None`` means equal to ``min_cluster_size``."""
+
+    min_cluster_size: int = 15
+    min_samples: int | None = 5
+
+    def __post_init__(self) -> None:
+        if self.min_cluster_size < 2:
+            raise InputError("Minimum cluster size must be at least 2.")
+        if self.min_samples is not None and self.min_samples < 1:
+            raise InputError("min_samples must be at least 1.")
+
+
+def cluster_points(points: np.ndarray, config: ClusterConfig = ClusterConfig()) -> Clustering:
+    """Label each point with a cluster id; -1 marks noise.
+
+    Args:
+        points: (n, k) float32, usually the 5-D clustering layout.
+        config: HDBSCAN parameters.
+
+    A corpus smaller than ``min_cluster_size`` cannot form a cluster: every point is noise.
+    """
+    n = len(points)
+    if n <= config.min_cluster_size:
+        return _all_noise(n)
+    import hdbscan
+
+    min_samples = min(config.min_samples or config.min_cluster_size, n - 1)
+    model = hdbscan.HDBSCAN(min_cluster_size=config.min_cluster_size, min_samples=min_samples,
+                            core_dist_n_jobs=1).fit(points.astype(np.float64))
+    outlier_scores = np.nan_to_num(model.outlier_scores_, nan=0.0)
+    return Clustering(model.labels_.astype(np.int64), model.probabilities_.astype(np.float32),
+                      outlier_scores.astype(np.float32))
+
+
+def _all_noise(n: int) -> Clustering:
+    return Clustering(np.full(n, -1, np.int64), np.zeros(n, np.float32), np.zeros(n, np.float32))
+
+
+def check_cluster_config(config: ClusterConfig, n_points: int) -> str | None:
+    """A sentence for the user when this corpus is too small for the chosen cluster size."""
+    if n_points <= config.min_cluster_size:
+        return (f"{n_points} points cannot form a cluster of at least {config.min_cluster_size}: "
+                "every point is shown as Unclustered. Lower the minimum cluster size.")
+    return None

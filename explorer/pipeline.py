@@ -1,0 +1,228 @@
+"""The whole map-building pipeline, shared by the app and the CLI: table -> workspace on disk."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from explorer import store
+from explorer.chunk import ChunkConfig, chunk_corpus
+from explorer.cluster import ClusterConfig, check_cluster_config, cluster_points
+from explorer.embed import embed_texts, precomputed_embeddings
+from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from explorer.errors import InputError
+from explorer.index import IndexConfig, VectorIndex
+from explorer.ingest import IngestConfig, build_corpus, build_ids
+from explorer.label import cluster_keywords
+from explorer.reduce import (CLUSTER_LAYOUT, MIN_POINTS, FuzzyGraph, LayoutConfig, fuzzy_graph, layout,
+                             small_layout)
+from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport
+from explorer.workspace import MANIFEST, Workspace, embeddings_cache
+
+logger = logging.getLogger(__name__)
+StageProgress = Callable[[str, float], None]
+"""Called with (stage description, fraction of that stage done)."""
+KNN_K = 30
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides a workspace's contents (recorded in its manifest)."""
+
+    ingest: IngestConfig
+    model_id: str = DEFAULT_MODEL
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+
+
+def prepare_corpus(table: pd.DataFrame, config: BuildConfig, encoder: Encoder | None) -> tuple[Corpus, IngestReport]:
+    """Clean and (when the model has a token limit) chunk the table's rows."""
+    corpus, report = build_corpus(table, config.ingest)
+    if encoder is None:
+        return corpus, report
+    return chunk_corpus(corpus, report, encoder.token_spans, model_limit=encoder.token_limit, config=config.chunk)
+
+
+def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
+                    vectors: np.ndarray | None = None, encoder: Encoder | None = None,
+                    cache_dir: Path | None = None, progress: StageProgress | None = None) -> Workspace:
+    """Run every stage and write the workspace atomically: ``out`` appears complete or not at all.
+
+    Args:
+        table: the user's rows.
+        vectors: (len(table), d) precomputed vectors, one per input row; replaces the model.
+        encoder: an already loaded encoder for ``config.model_id`` (loaded here when None).
+    """
+    progress = progress or (lambda stage, fraction: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if vectors is None:
+        encoder = encoder or load_encoder(config.model_id)
+    elif len(vectors) != len(table):
+        raise InputError(f"The vectors file has {len(vectors)} rows but the data has {len(table)}; "
+                         "give exactly one vector per row.")
+    corpus, report = prepare_corpus(table, config, None if vectors is not None else encoder)
+    if len(corpus) < 2:
+        raise InputError(f"Only {len(corpus)} text is left after cleaning; a map needs at least 2.")
+    timings["ingest"] = time.perf_counter() - started
+    progress("Embedding texts", 0.0)
+    clock = time.perf_counter()
+    if vectors is not None:
+        embeddings = precomputed_embeddings(vectors, _input_rows(table, corpus, config.ingest), source=source)
+    else:
+        embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
+                                 progress=lambda done, total: progress("Embedding texts", done / max(total, 1)))
+    timings["embed"] = time.perf_counter() - clock
+    out = Path(out)
+    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=_ensure_dir(out.parent)))
+    try:
+        index, clustering = _write_map(building, corpus, embeddings, config, timings, progress)
+        manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings)
+        store.save_json(building / MANIFEST, manifest)
+        _swap_into_place(building, out)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return Workspace.open(out)
+
+
+def _input_rows(table: pd.DataFrame, corpus: Corpus, ingest: IngestConfig) -> np.ndarray:
+    """The input row number of each corpus point (ids are row numbers unless an id column was chosen)."""
+    ids = corpus.points[ID].to_numpy()
+    if ingest.id_column is None:
+        return ids.astype(np.int64)
+    position = pd.Series(np.arange(len(table)), index=build_ids(table, ingest))
+    return position.loc[ids].to_numpy()
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: BuildConfig,
+               timings: dict[str, float], progress: StageProgress) -> tuple[VectorIndex, Clustering]:
+    store.save_frame(folder / "points.parquet", corpus.points, store.sidecar("ingest", ingest=asdict(config.ingest),
+                                                                           chunk=asdict(config.chunk)))
+    store.save_array(folder / "embeddings.npy", embeddings.vectors, store.sidecar(
+        "embed", upstream=["points.parquet"], model=embeddings.model_id, fingerprint=embeddings.fingerprint,
+        normalized=embeddings.normalized, dim=embeddings.dim))
+    progress("Building the FAISS index", 0.0)
+    clock = time.perf_counter()
+    index = VectorIndex.build(embeddings, config.index)
+    index.save(folder, upstream="embeddings.npy")
+    knn = index.knn_graph(embeddings, KNN_K)
+    knn_meta = store.sidecar("knn", upstream=["index.faiss"], k=knn.indices.shape[1], metric=knn.metric)
+    store.save_array(folder / "knn_indices.npy", knn.indices, knn_meta)
+    store.save_array(folder / "knn_scores.npy", knn.scores, knn_meta)
+    timings["index"] = time.perf_counter() - clock
+    graph = _graph_or_none(knn, config.layout)
+    stages = ((2, config.layout, "umap_2d", "Computing the 2-D map (UMAP)"),
+              (5, CLUSTER_LAYOUT, "umap_5d", "Computing the 5-D clustering layout (UMAP)"))
+    for n_components, layout_config, stage, description in stages:
+        progress(description, 0.0)
+        clock = time.perf_counter()
+        points = _layout(graph, embeddings.vectors, n_components, index.metric, layout_config)
+        store.save_array(folder / f"layout_{n_components}d.npy", points, store.sidecar(
+            "reduce", upstream=["knn_indices.npy"], n_components=n_components, **asdict(layout_config)))
+        timings[stage] = time.perf_counter() - clock
+    progress("Clustering (HDBSCAN) and labelling", 0.0)
+    clustering = write_clusters(folder, corpus.texts, points, config.cluster, timings)
+    return index, clustering
+
+
+def _graph_or_none(knn, config: LayoutConfig) -> FuzzyGraph | None:
+    if len(knn.indices) < MIN_POINTS:
+        return None
+    return fuzzy_graph(knn, n_neighbors=config.n_neighbors, seed=config.seed)
+
+
+def _layout(graph: FuzzyGraph | None, vectors: np.ndarray, n_components: int, metric: str,
+            config: LayoutConfig) -> np.ndarray:
+    if graph is None:
+        return small_layout(vectors, n_components=n_components)
+    return layout(graph, vectors, n_components=n_components, metric=metric, config=config)
+
+
+def write_clusters(folder: Path, texts: list[str], points_5d: np.ndarray, config: ClusterConfig,
+                   timings: dict[str, float] | None = None) -> Clustering:
+    """Cluster the 5-D layout, label the clusters and save both (UMAP is not recomputed)."""
+    timings = timings if timings is not None else {}
+    clock = time.perf_counter()
+    clustering = cluster_points(points_5d, config)
+    timings["hdbscan"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    keywords = cluster_keywords(texts, clustering.labels)
+    timings["labels"] = time.perf_counter() - clock
+    frame = pd.DataFrame({"cluster": clustering.labels, "probability": clustering.probabilities,
+                          "outlier_score": clustering.outlier_scores})
+    store.save_frame(folder / "clusters.parquet", frame, store.sidecar(
+        "cluster", upstream=["layout_5d.npy"], **asdict(config)))
+    store.save_json(folder / "clusters.json", store.sidecar(
+        "label", upstream=["clusters.parquet"], config=asdict(config), keywords=keywords.keywords,
+        n_clusters=clustering.n_clusters, noise_fraction=clustering.noise_fraction))
+    return clustering
+
+
+def recluster(workspace: Workspace, config: ClusterConfig) -> Clustering:
+    """Re-run HDBSCAN with new parameters on the saved 5-D layout and update the workspace."""
+    texts = workspace.points()["text"].tolist()
+    clustering = write_clusters(workspace.path, texts, workspace.layout(5), config)
+    manifest = workspace.manifest
+    manifest["cluster"] = asdict(config)
+    manifest.update(n_clusters=clustering.n_clusters, noise_fraction=clustering.noise_fraction)
+    store.save_json(workspace.path / MANIFEST, manifest)
+    return clustering
+
+
+def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
+    """The 3-D layout, computed from the saved neighbour graph the first time it is asked for."""
+    existing = workspace.layout(3)
+    if existing is not None:
+        return existing
+    config = LayoutConfig(**workspace.manifest["layout"])
+    knn, embeddings = workspace.knn(), workspace.embeddings()
+    points = _layout(_graph_or_none(knn, config), embeddings.vectors, 3, knn.metric, config)
+    store.save_array(workspace.path / "layout_3d.npy", points, store.sidecar(
+        "reduce", upstream=["knn_indices.npy"], n_components=3, **asdict(config)))
+    return points
+
+
+def _manifest(name: str, source: str, config: BuildConfig, corpus: Corpus, report: IngestReport,
+              index: VectorIndex, clustering: Clustering, timings: dict[str, float]) -> dict:
+    return {
+        "name": name, "source": source, "model": index.model_id, "fingerprint": index.fingerprint,
+        "dim": index.dim, "metric": index.metric, "index_type": index.kind, "n_documents": corpus.n_documents,
+        "n_points": len(corpus), "n_chunked": int((corpus.points[CHUNK] > 0).sum()),
+        "ingest": asdict(config.ingest), "chunk": asdict(config.chunk), "index": asdict(config.index),
+        "layout": asdict(config.layout), "cluster": asdict(config.cluster), "report": asdict(report),
+        "report_messages": report.messages() + _size_notes(len(corpus), config.cluster), "timings": timings,
+        "n_clusters": clustering.n_clusters, "noise_fraction": clustering.noise_fraction,
+    }
+
+
+def _size_notes(n_points: int, cluster: ClusterConfig) -> list[str]:
+    notes = []
+    if n_points < MIN_POINTS:
+        notes.append(f"Only {n_points} points: too few for UMAP (needs {MIN_POINTS}), so the map shows a PCA projection.")
+    too_small = check_cluster_config(cluster, n_points)
+    return notes + ([too_small] if too_small else [])
+
+
+def _swap_into_place(building: Path, out: Path) -> None:
+    """Replace ``out`` by the freshly built folder; the old one is removed only after the swap."""
+    previous = out.with_name(f".{out.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if out.exists():
+        out.rename(previous)
+    building.rename(out)
+    shutil.rmtree(previous, ignore_errors=True)
