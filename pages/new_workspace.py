@@ -1,0 +1,117 @@
+"""New workspace: upload a file (or take the bundled sample), choose columns and a model, build the map."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from explorer.chunk import ChunkConfig
+from explorer.embed import read_vectors
+from explorer.encoders import DEFAULT_MODEL, MODELS
+from explorer.errors import InputError
+from explorer.ingest import FORMATS, IngestConfig, guess_text_column
+from explorer.pipeline import BuildConfig, build_workspace, prepare_corpus
+from explorer.sample import sample_file
+from explorer.workspace import safe_name, workspaces_root
+from ui import cache, state
+from ui.widgets import model_card, model_label, stage_progress
+
+UPLOAD, SAMPLE = "Upload a file", "Bundled sample (health-news tweets)"
+ROW_NUMBER = "(row number)"
+
+st.title("New workspace")
+st.write("Embed a text file, index it with FAISS and map it with UMAP + HDBSCAN. Everything is saved, so "
+         "re-opening the workspace later is instant.")
+
+source = st.radio("Data", [UPLOAD, SAMPLE], horizontal=True, key="source")
+if source == UPLOAD:
+    upload = st.file_uploader("CSV, TSV, TXT (one document per line), JSONL or Parquet",
+                              type=[suffix.lstrip(".") for suffix in FORMATS], key="upload")
+    if upload is None:
+        st.stop()
+    filename, raw = upload.name, upload.getvalue()
+else:
+    filename, raw = sample_file().name, sample_file().read_bytes()
+
+try:
+    table = cache.uploaded_table(raw, filename)
+except InputError as error:
+    st.error(f"Could not read '{filename}': {error}")
+    st.stop()
+
+st.write(f"**{len(table):,} rows**, {len(table.columns)} columns. First rows:")
+st.dataframe(table.head(5), hide_index=True, width="stretch")
+
+columns = list(table.columns)
+left, right = st.columns(2)
+text_column = left.selectbox("Text column", columns, index=columns.index(guess_text_column(table)), key="text_column")
+id_choice = right.selectbox("Id column (optional)", [ROW_NUMBER, *[c for c in columns if c != text_column]],
+                            key="id_column", help="Results join back to your data by this id.")
+id_column = None if id_choice == ROW_NUMBER else id_choice
+metadata = st.multiselect("Metadata columns to keep (colour the map by them)",
+                          [c for c in columns if c not in (text_column, id_column)], key="metadata_columns")
+
+st.subheader("Vectors")
+use_precomputed = st.toggle("Use precomputed vectors instead of a model", key="use_precomputed")
+vectors, model_id = None, DEFAULT_MODEL
+if use_precomputed:
+    vector_file = st.file_uploader("Vectors: .npy (one row per data row) or a CSV/Parquet with a column of number lists",
+                                   type=["npy", "csv", "parquet"], key="vector_file")
+    vector_column = st.text_input("Column holding the vectors (CSV/Parquet only)", key="vector_column")
+    if vector_file is None:
+        st.stop()
+    try:
+        vectors = read_vectors(vector_file.getvalue(), vector_file.name, column=vector_column or None)
+    except InputError as error:
+        st.error(str(error))
+        st.stop()
+    st.caption(f"{vectors.shape[0]:,} vectors of dimension {vectors.shape[1]}.")
+else:
+    model_id = st.selectbox("Embedding model", list(MODELS), format_func=model_label, key="model_id")
+    model_card(MODELS[model_id])
+
+spec = MODELS[model_id]
+chunk_config = ChunkConfig(enabled=False)
+if vectors is None and spec.max_tokens:
+    st.subheader("Long documents")
+    chunk_on = st.toggle("Split long documents into overlapping chunks", value=True, key="chunking",
+                         help="Each chunk keeps its document's id and gets a chunk number.")
+    size_column, overlap_column = st.columns(2)
+    chunk_tokens = size_column.number_input("Tokens per chunk", 8, 4096, spec.max_tokens - 2, key="chunk_tokens",
+                                            disabled=not chunk_on)
+    overlap = overlap_column.number_input("Overlap (tokens)", 0, 1024, 32, key="chunk_overlap", disabled=not chunk_on)
+    try:
+        chunk_config = ChunkConfig(enabled=chunk_on, max_tokens=int(chunk_tokens), overlap=int(overlap))
+    except InputError as error:
+        st.error(str(error))
+        st.stop()
+
+name = st.text_input("Workspace name", f"{Path(filename).stem}-{model_id if vectors is None else 'vectors'}",
+                     key="workspace_name")
+try:
+    config = BuildConfig(IngestConfig(text_column, id_column, tuple(metadata)), model_id=model_id, chunk=chunk_config)
+    out = workspaces_root() / safe_name(name)
+except InputError as error:
+    st.error(str(error))
+    st.stop()
+
+if vectors is None and spec.available():
+    try:
+        _, report = prepare_corpus(table, config, cache.encoder(model_id))
+    except InputError as error:
+        st.error(str(error))
+        st.stop()
+    for message in report.messages():
+        st.warning(message) if report.n_truncated else st.info(message)
+if out.exists():
+    st.caption(f"A workspace named '{out.name}' exists; building replaces it once the new one is complete.")
+
+if st.button("Build the map", type="primary", disabled=vectors is None and not spec.available(), key="build"):
+    try:
+        workspace = build_workspace(table, config, out, source=filename, vectors=vectors,
+                                    encoder=None if vectors is not None else cache.encoder(model_id),
+                                    progress=stage_progress())
+    except InputError as error:
+        st.error(f"Nothing was saved: {error}")
+    else:
+        state.open_workspace(workspace.path)
+        st.switch_page("pages/map.py")

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install everything, then start the app; it opens on the bundled sample with the bundled model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+exec .venv/bin/streamlit run app.py "$@"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Create .venv and install the pinned requirements (torch first, so pip never fetches a CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet torch==2.13.0
+.venv/bin/python -m pip install --quiet -r requirements.txt
+for extra in "$@"; do
+  .venv/bin/python -m pip install --quiet -r "$extra"
+done

@@ -1,0 +1,91 @@
+"""The cached layer: the ONLY module with st.cache_data / st.cache_resource."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer import pipeline
+from explorer.cluster import ClusterConfig
+from explorer.encoders import Encoder, load_encoder
+from explorer.ingest import read_table
+from explorer.types import Clustering, ClusterKeywords
+from explorer.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def encoder(model_id: str) -> Encoder:
+    return load_encoder(model_id)
+
+
+@st.cache_resource
+def start_numba_warmup() -> threading.Thread:
+    """Compile UMAP's and HDBSCAN's numba code in the background once per process."""
+    thread = threading.Thread(target=_warm_numba, name="numba-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_numba() -> None:
+    from explorer.cluster import cluster_points
+    from explorer.reduce import fuzzy_graph, layout
+    from explorer.types import Neighbors
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(64, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = vectors @ vectors.T
+    np.fill_diagonal(scores, -np.inf)
+    order = np.argsort(-scores, axis=1)[:, :15]
+    knn = Neighbors(order, np.take_along_axis(scores, order, axis=1), "cosine")
+    graph = fuzzy_graph(knn)
+    points = layout(graph, vectors, n_components=5)
+    layout(graph, vectors, n_components=2)
+    cluster_points(points)
+    logger.info("numba warm-up finished")
+
+
+@st.cache_resource
+def build_lock() -> threading.Lock:
+    """One first-launch sample build per process, however many browser tabs open at once."""
+    return threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class MapData:
+    manifest: dict
+    points: pd.DataFrame
+    layout_2d: np.ndarray
+    clustering: Clustering
+    keywords: ClusterKeywords
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def map_data(path: str, version: float) -> MapData:
+    """Everything the map draws; ``version`` (the folder's mtime) invalidates it after a rewrite."""
+    workspace = Workspace.open(Path(path))
+    clustering, keywords, _ = workspace.clustering()
+    return MapData(workspace.manifest, workspace.points(), workspace.layout(2), clustering, keywords)
+
+
+@st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")
+def layout_3d(path: str, version: float) -> np.ndarray:
+    return pipeline.ensure_layout_3d(Workspace.open(Path(path)))
+
+
+def recluster(path: str, min_cluster_size: int, min_samples: int) -> None:
+    """Re-run HDBSCAN on the saved 5-D layout; the map's cache refreshes through the workspace version."""
+    pipeline.recluster(Workspace.open(Path(path)), ClusterConfig(min_cluster_size, min_samples))
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the file…")
+def uploaded_table(data: bytes, filename: str) -> pd.DataFrame:
+    return read_table(data, filename)

@@ -1,0 +1,32 @@
+"""Small widget groups shared by pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from explorer.encoders import MODELS, ModelSpec
+
+
+def stage_progress() -> Callable[[str, float], None]:
+    """A progress bar that pipeline stages report into as (description, fraction)."""
+    bar = st.progress(0.0, text="Starting…")
+
+    def report(stage: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage}… {fraction:.0%}")
+
+    return report
+
+
+def model_label(model_id: str) -> str:
+    spec = MODELS[model_id]
+    return spec.label if spec.available() else f"{spec.label} — not installed"
+
+
+def model_card(spec: ModelSpec) -> None:
+    tokens = f"{spec.max_tokens} tokens" if spec.max_tokens else "no token limit"
+    st.caption(f"{spec.description} · {spec.dim} dimensions · {tokens} · speed {spec.speed_hint}")
+    if not spec.available():
+        st.warning(f"This model is not installed on this machine. Install it with `{spec.install}` "
+                   "and restart the app.")
