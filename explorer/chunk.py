@@ -42,17 +42,25 @@ class ChunkConfig:
 
 
 def chunk_windows(spans: list[tuple[int, int]], *, max_tokens: int, overlap: int) -> list[tuple[int, int]]:
-    """Character ranges of overlapping windows of at most ``max_tokens`` tokens."""
-    if len(spans) <= max_tokens:
+    """Character ranges of overlapping windows of at most ``max_tokens`` tokens.
+
+    Windows start and end on whole words (a token that follows a gap starts a word), so a chunk
+    re-tokenises to the same tokens; ``(0, -1)`` means the whole text fits in one window.
+    """
+    n = len(spans)
+    if n <= max_tokens:
         return [(0, -1)]
-    step = max(1, max_tokens - min(overlap, max_tokens - 1))
-    windows = []
-    for start in range(0, len(spans), step):
-        last = min(start + max_tokens, len(spans)) - 1
-        windows.append((spans[start][0], spans[last][1]))
-        if last == len(spans) - 1:
-            break
-    return windows
+    word_start = [i == 0 or spans[i][0] > spans[i - 1][1] for i in range(n)]
+    windows, first = [], 0
+    while True:
+        stop = min(first + max_tokens, n)  # one past the window's last token
+        if stop < n:
+            stop = next((i for i in range(stop, first, -1) if word_start[i]), stop)
+        windows.append((spans[first][0], spans[stop - 1][1]))
+        if stop == n:
+            return windows
+        following = max(stop - overlap, first + 1)
+        first = next((i for i in range(following, stop) if word_start[i]), stop)
 
 
 def chunk_corpus(corpus: Corpus, report: IngestReport, token_spans: TokenSpans, *,

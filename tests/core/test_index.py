@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from explorer.errors import IndexMismatchError, InputError
+from explorer.index import IndexConfig, VectorIndex
+from explorer.types import Embeddings
+
+
+@pytest.fixture(scope="module")
+def embeddings(tweets, minilm):
+    texts = tweets["text"].head(600).tolist()
+    return Embeddings(minilm.encode(texts), minilm.spec.id, minilm.fingerprint, normalized=True)
+
+
+def test_exact_cosine_search_equals_numpy(embeddings):
+    index = VectorIndex.build(embeddings)
+    queries = Embeddings(embeddings.vectors[:25], embeddings.model_id, embeddings.fingerprint, True)
+    found = index.search(queries, 10)
+    scores = embeddings.vectors[:25] @ embeddings.vectors.T
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+    assert index.kind == "exact"
+    np.testing.assert_allclose(found.scores, np.take_along_axis(scores, expected, axis=1), atol=1e-5)
+    np.testing.assert_array_equal(found.indices[:, 0], np.arange(25))
+
+
+@pytest.mark.parametrize("metric", ["dot", "euclidean"])
+def test_other_metrics_equal_numpy(embeddings, metric):
+    raw = Embeddings(embeddings.vectors * 3.0, "m", "fp", False)
+    index = VectorIndex.build(raw, IndexConfig(metric=metric))
+    found = index.search(Embeddings(raw.vectors[:5], "m", "fp", False), 3, metric=metric)
+    if metric == "dot":
+        expected = np.sort(raw.vectors[:5] @ raw.vectors.T, axis=1)[:, ::-1][:, :3]
+    else:
+        distances = np.linalg.norm(raw.vectors[:5, None] - raw.vectors[None], axis=2)
+        expected = np.sort(distances, axis=1)[:, :3]
+    np.testing.assert_allclose(found.scores, expected, atol=1e-3)
+
+
+def test_hnsw_above_the_size_bound_has_high_recall(embeddings):
+    index = VectorIndex.build(embeddings, IndexConfig(exact_limit=100))
+    assert index.kind == "hnsw"
+    exact = VectorIndex.build(embeddings)
+    approx_ids = index.knn_graph(embeddings, 10).indices
+    exact_ids = exact.knn_graph(embeddings, 10).indices
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx_ids, exact_ids)])
+    assert recall > 0.95
+
+
+def test_queries_from_another_model_or_metric_are_refused(embeddings, tmp_path):
+    index = VectorIndex.build(embeddings)
+    index.save(tmp_path, upstream="embeddings.npy")
+    loaded = VectorIndex.load(tmp_path)
+    foreign = Embeddings(embeddings.vectors[:2], "wordllama-l2", "wordllama-l2@wordllama==0.4.0.post1", True)
+    with pytest.raises(IndexMismatchError, match="all-MiniLM-L6-v2"):
+        loaded.search(foreign, 5)
+    own = Embeddings(embeddings.vectors[:2], embeddings.model_id, embeddings.fingerprint, True)
+    with pytest.raises(IndexMismatchError, match="cosine"):
+        loaded.search(own, 5, metric="euclidean")
+    wrong_dim = Embeddings(embeddings.vectors[:2, :100], embeddings.model_id, embeddings.fingerprint, True)
+    with pytest.raises(IndexMismatchError, match="dimensions"):
+        loaded.search(wrong_dim, 5)
+    np.testing.assert_array_equal(loaded.search(own, 5).indices, index.search(own, 5).indices)
+
+
+def test_knn_graph_excludes_each_point_even_among_exact_duplicates():
+    vectors = np.vstack([np.tile([1.0, 0.0, 0.0], (4, 1)), np.eye(3)[1:], [[0.6, 0.8, 0.0]]]).astype(np.float32)
+    embeddings = Embeddings(vectors, "m", "fp", True)
+    knn = VectorIndex.build(embeddings).knn_graph(embeddings, 3)
+    assert knn.indices.shape == (7, 3)
+    assert not (knn.indices == np.arange(7)[:, None]).any()
+    assert (knn.distances() >= 0).all()
+
+
+def test_bad_index_config():
+    with pytest.raises(InputError, match="manhattan"):
+        IndexConfig(metric="manhattan")

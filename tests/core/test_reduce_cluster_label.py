@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from explorer.cluster import ClusterConfig, cluster_points
+from explorer.errors import InputError
+from explorer.index import VectorIndex
+from explorer.label import class_tfidf, cluster_keywords
+from explorer.reduce import CLUSTER_LAYOUT, LayoutConfig, fuzzy_graph, layout, small_layout
+from explorer.types import Embeddings
+
+TOPICS = {"ebola": "ebola", "measles": "measles", "smoking": "smok"}
+
+
+@pytest.fixture(scope="module")
+def topical(tweets, minilm):
+    """Real tweets about three distinct topics, with the topic each was picked for."""
+    picked = []
+    for topic, stem in TOPICS.items():
+        matches = tweets[tweets["text"].str.lower().str.contains(stem)]
+        picked += [(topic, text) for text in matches["text"].head(40)]
+    topics = np.array([topic for topic, _ in picked])
+    texts = [text for _, text in picked]
+    vectors = minilm.encode(texts)
+    return texts, topics, Embeddings(vectors, minilm.spec.id, minilm.fingerprint, True)
+
+
+def test_layouts_share_one_graph_and_are_reproducible(topical):
+    _, _, embeddings = topical
+    knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
+    graph = fuzzy_graph(knn, n_neighbors=15)
+    two = layout(graph, embeddings.vectors, n_components=2)
+    five = layout(graph, embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
+    again = layout(graph, embeddings.vectors, n_components=2)
+    assert two.shape == (len(embeddings), 2) and five.shape == (len(embeddings), 5)
+    assert two.dtype == np.float32 and np.isfinite(two).all()
+    np.testing.assert_array_equal(two, again)
+
+
+def test_clusters_recover_real_topics_with_keywords(topical):
+    texts, topics, embeddings = topical
+    knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
+    points = layout(fuzzy_graph(knn), embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
+    clustering = cluster_points(points, ClusterConfig(min_cluster_size=10, min_samples=3))
+    assert clustering.labels.dtype == np.int64 and set(clustering.labels) >= {0, 1, 2}
+    assert ((0 <= clustering.probabilities) & (clustering.probabilities <= 1)).all()
+    # Each clustered point's cluster is dominated by one topic.
+    for cluster in set(clustering.labels) - {-1}:
+        members = topics[clustering.labels == cluster]
+        assert np.mean(members == max(set(members), key=list(members).count)) > 0.8
+    keywords = cluster_keywords(texts, clustering.labels)
+    words = " ".join(" ".join(keywords.keywords[c][:3]) for c in set(clustering.labels) - {-1})
+    assert "ebola" in words and "measles" in words
+    assert keywords.name(-1) == "Unclustered"
+
+
+def test_too_few_points_are_all_noise():
+    clustering = cluster_points(np.random.default_rng(0).normal(size=(8, 5)).astype(np.float32))
+    assert (clustering.labels == -1).all() and clustering.noise_fraction == 1.0
+
+
+def test_small_layout_for_tiny_corpora():
+    points = small_layout(np.eye(3, 4, dtype=np.float32), n_components=2)
+    assert points.shape == (3, 2) and np.isfinite(points).all()
+
+
+def test_class_tfidf_matches_the_formula():
+    counts = np.array([[2.0, 0.0, 1.0], [0.0, 3.0, 1.0]])
+    average = counts.sum() / 2
+    expected = counts / counts.sum(axis=1, keepdims=True) * np.log(1 + average / counts.sum(axis=0))
+    np.testing.assert_allclose(class_tfidf(counts), expected)
+
+
+@pytest.mark.parametrize("factory", [lambda: LayoutConfig(n_neighbors=1), lambda: LayoutConfig(min_dist=2.0),
+                                     lambda: ClusterConfig(min_cluster_size=1), lambda: ClusterConfig(min_samples=0)])
+def test_bad_parameters(factory):
+    with pytest.raises(InputError):
+        factory()
