@@ -6,16 +6,13 @@ import streamlit as st
 
 from explorer.workspace import list_workspaces
 from ui import cache, state
+from ui.navigation import map_page, new_workspace_page
 
 logging.basicConfig(level=logging.WARNING)
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/explore:", layout="wide")
 cache.start_numba_warmup()
 
-pages = [
-    st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:", default=True),
-    st.Page("pages/new_workspace.py", title="New workspace", icon=":material/add_circle:"),
-]
-navigation = st.navigation(pages)
+navigation = st.navigation([map_page(), new_workspace_page()])
 
 with st.sidebar:
     workspaces = {path.name: path for path in list_workspaces()}

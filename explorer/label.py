@@ -10,6 +10,8 @@ from explorer.types import ClusterKeywords
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+# Social-media and HTML residue that says nothing about a cluster's topic.
+_NOISE_WORDS = frozenset({"rt", "via", "amp", "http", "https", "www", "com"})
 
 
 def cluster_keywords(texts: list[str], labels: np.ndarray, *, n_words: int = 8) -> ClusterKeywords:
@@ -23,7 +25,10 @@ def cluster_keywords(texts: list[str], labels: np.ndarray, *, n_words: int = 8) 
 
     clusters = sorted(set(labels.tolist()))
     joined = [" ".join(_URL.sub(" ", texts[i]) for i in np.flatnonzero(labels == c)) for c in clusters]
-    vectorizer = CountVectorizer(stop_words="english", token_pattern=_TOKEN_PATTERN, lowercase=True)
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    vectorizer = CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | _NOISE_WORDS), token_pattern=_TOKEN_PATTERN,
+                                 lowercase=True)
     try:
         counts = vectorizer.fit_transform(joined).toarray().astype(np.float64)
     except ValueError:  # every word was a stop word: no vocabulary

@@ -13,6 +13,7 @@ from explorer.pipeline import BuildConfig, build_workspace, prepare_corpus
 from explorer.sample import sample_file
 from explorer.workspace import safe_name, workspaces_root
 from ui import cache, state
+from ui.navigation import map_page
 from ui.widgets import model_card, model_label, stage_progress
 
 UPLOAD, SAMPLE = "Upload a file", "Bundled sample (health-news tweets)"
@@ -114,4 +115,4 @@ if st.button("Build the map", type="primary", disabled=vectors is None and not s
         st.error(f"Nothing was saved: {error}")
     else:
         state.open_workspace(workspace.path)
-        st.switch_page("pages/map.py")
+        st.switch_page(map_page())

@@ -45,3 +45,11 @@ def small_workspace(tweets, minilm):
     config = BuildConfig(IngestConfig("text", "tweet_id", ("outlet",)))
     return build_workspace(tweets.head(400), config, workspaces_root() / "tweets-400", source="test",
                            encoder=minilm)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report on the test item (the browser fixture screenshots failures)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -22,7 +22,7 @@ PALETTE = ("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #17becf #bcb
 def hover_text(text: str, *, width: int = 60, max_chars: int = 280) -> str:
     """An escaped, wrapped snippet: plotly renders a subset of HTML, so user text must not reach it raw."""
     snippet = text if len(text) <= max_chars else text[: max_chars - 1] + "…"
-    return "<br>".join(html.escape(line) for line in textwrap.wrap(snippet, width) or [""])
+    return "<br>".join(html.escape(line, quote=False) for line in textwrap.wrap(snippet, width) or [""])
 
 
 def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
@@ -44,20 +44,21 @@ def map_figure(coords: np.ndarray, points: pd.DataFrame, colour: pd.Series, *, t
     """
     rows = drawn_rows(len(points)) if rows is None else rows
     labels = points["id"].astype(str).to_numpy()[rows]
-    hover = np.array([f"<b>id {html.escape(label)}</b><br>{hover_text(text)}"
+    hover = np.array([f"<b>id {html.escape(label, quote=False)}</b><br>{hover_text(text)}"
                       for label, text in zip(labels, points["text"].to_numpy()[rows])], dtype=object)
     figure = go.Figure()
     values = colour.to_numpy()[rows]
     if keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES:
-        figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name)),
+        figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name), quote=False),
                                 marker={"color": values, "colorscale": "Viridis", "showscale": True,
-                                        "colorbar": {"title": {"text": html.escape(str(colour.name))}}}))
+                                        "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}))
     else:
         for position, (name, members) in enumerate(_categories(values, keywords)):
             colour_value = NOISE_COLOUR if name == "Unclustered" else PALETTE[position % len(PALETTE)]
             figure.add_trace(_trace(coords[rows[members]], rows[members], hover[members],
-                                    name=html.escape(name), marker={"color": colour_value}))
-    figure.update_layout(title={"text": html.escape(title)}, height=640, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                                    name=html.escape(name, quote=False), marker={"color": colour_value}))
+    figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
+                         margin={"l": 10, "r": 10, "t": 50, "b": 10},
                          legend={"itemsizing": "constant", "font": {"size": 11}}, dragmode="lasso",
                          hoverlabel={"align": "left"})
     figure.update_xaxes(visible=False)

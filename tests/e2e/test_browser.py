@@ -1,0 +1,123 @@
+"""The main flow in real Chromium: upload a CSV, see the map, lasso points, see the table; user text stays text."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+PAYLOADS = ["<script>alert('xss-script')</script>", "<img src=x onerror=alert('xss-img')>",
+            "javascript:alert('xss-link')", "=HYPERLINK(\"http://example.invalid\")"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    port = _free_port()
+    env = {**os.environ, "EXPLORER_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    log = open(data_dir / "streamlit.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                               "--server.port", str(port), "--server.address", "127.0.0.1"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        server.terminate()
+        pytest.fail("streamlit did not start")
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture()
+def page(request):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (scripts/run-tests.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        yield page
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            artifacts = ROOT / "test-artifacts"
+            artifacts.mkdir(exist_ok=True)
+            page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
+        browser.close()
+
+
+@pytest.fixture()
+def upload_csv(tweets, tmp_path) -> Path:
+    frame = tweets.head(150)[["tweet_id", "text"]].copy()
+    frame["note"] = "real tweet"
+    frame.loc[:3, "note"] = PAYLOADS
+    frame.loc[4, "text"] = "&lt;img src=x onerror=alert('xss-entity')&gt; javascript:alert('xss-text')"
+    path = tmp_path / "tweets with payloads.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_upload_map_select_and_table(app_url, page, upload_csv):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{app_url}/new_workspace")
+    page.get_by_text("New workspace", exact=True).first.wait_for(timeout=60_000)
+    page.locator("input[type=file]").first.set_input_files(str(upload_csv))
+    page.get_by_text("150 rows").wait_for(timeout=60_000)
+    metadata = page.get_by_text("Metadata columns to keep")
+    metadata.wait_for()
+    page.locator("[data-testid=stMultiSelect]").first.click()
+    page.get_by_role("option", name="note").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Build the map").click()
+    page.get_by_role("heading", name="Map of tweets-with-payloads-all-MiniLM-L6-v2").wait_for(timeout=300_000)
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=60_000)
+    time.sleep(2)
+
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    left, top, width, height = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(left + width * 0.05, top + height * 0.05)
+    page.mouse.down()
+    for x, y in ((0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.06)):
+        page.mouse.move(left + width * x, top + height * y, steps=8)
+    page.mouse.up()
+    page.get_by_text("selected points").wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Download selection (CSV)").is_visible()
+    assert page.locator("[data-testid=stDataFrame]").count() >= 2
+
+    page.get_by_text("Colour by").wait_for()
+    page.get_by_label("Colour by").click()
+    page.get_by_role("option", name="note").click()
+    page.locator(".legendtext", has_text="onerror").first.wait_for(timeout=60_000)
+    legend = " ".join(page.locator(".legendtext").all_text_contents())
+    assert "<img src=x onerror=alert('xss-img')>" in legend
+    assert "<script>alert('xss-script')</script>" in legend
+    assert '=HYPERLINK("http://example.invalid")' in legend
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("script", has_text="xss").count() == 0
+    assert dialogs == []
+    page.screenshot(path=str(upload_csv.parent / "map.png"), full_page=True)
