@@ -21,12 +21,10 @@ def cluster_keywords(texts: list[str], labels: np.ndarray, *, n_words: int = 8) 
         texts: (n,) the documents.
         labels: (n,) int cluster id per document.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     clusters = sorted(set(labels.tolist()))
     joined = [" ".join(_URL.sub(" ", texts[i]) for i in np.flatnonzero(labels == c)) for c in clusters]
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     vectorizer = CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | _NOISE_WORDS), token_pattern=_TOKEN_PATTERN,
                                  lowercase=True)
     try:

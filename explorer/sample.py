@@ -20,7 +20,7 @@ def sample_config() -> BuildConfig:
 
 
 def build_sample_workspace(*, progress: StageProgress | None = None, encoder=None) -> Workspace:
-    """Build (once) the workspace the app opens on first launch."""
+    """Build the workspace the app opens on first launch (replacing any earlier one)."""
     out = workspaces_root() / SAMPLE_NAME
     table = read_table(sample_file().read_bytes(), sample_file().name)
     return build_workspace(table, sample_config(), out, source=f"bundled sample: data/sample/{sample_file().name}",

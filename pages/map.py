@@ -10,7 +10,7 @@ from explorer.export import to_safe_csv
 from explorer.sample import build_sample_workspace
 from explorer.workspace import Workspace
 from ui import cache, state
-from ui.figures import MAX_DRAWN, drawn_rows, map_figure
+from ui.figures import MAX_DRAWN, map_figure
 from ui.widgets import stage_progress
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
@@ -54,6 +54,8 @@ with controls[2].popover("Clustering"):
             else:
                 st.rerun()
 
+if len(data.points) > MAX_DRAWN:
+    st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points.")
 coords = cache.layout_3d(str(path), workspace.version()) if three_d else data.layout_2d
 labels = pd.Series(data.clustering.labels, name="cluster")
 if colour_by == CLUSTER:
@@ -62,11 +64,7 @@ elif colour_by == OUTLIER:
     colour, keywords = pd.Series(data.clustering.outlier_scores, name="outlier score"), None
 else:
     colour, keywords = data.points[colour_by].rename(colour_by), None
-
-rows = drawn_rows(len(data.points))
-if len(rows) < len(data.points):
-    st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points.")
-figure = map_figure(coords, data.points, colour, title=f"{manifest['name']} · {colour_by}", keywords=keywords, rows=rows)
+figure = map_figure(coords, data.hover, colour, title=f"{manifest['name']} · {colour_by}", keywords=keywords)
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch")
 

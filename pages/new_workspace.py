@@ -9,7 +9,7 @@ from explorer.embed import read_vectors
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.ingest import FORMATS, IngestConfig, guess_text_column
-from explorer.pipeline import BuildConfig, build_workspace, prepare_corpus
+from explorer.pipeline import BuildConfig, build_workspace
 from explorer.sample import sample_file
 from explorer.workspace import safe_name, workspaces_root
 from ui import cache, state
@@ -97,7 +97,7 @@ except InputError as error:
 
 if vectors is None and spec.available():
     try:
-        _, report = prepare_corpus(table, config, cache.encoder(model_id))
+        report = cache.ingest_report(raw, filename, config)
     except InputError as error:
         st.error(str(error))
         st.stop()

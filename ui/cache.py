@@ -15,8 +15,9 @@ from explorer import pipeline
 from explorer.cluster import ClusterConfig
 from explorer.encoders import Encoder, load_encoder
 from explorer.ingest import read_table
-from explorer.types import Clustering, ClusterKeywords
+from explorer.types import Clustering, ClusterKeywords, IngestReport
 from explorer.workspace import Workspace
+from ui import figures
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class MapData:
     layout_2d: np.ndarray
     clustering: Clustering
     keywords: ClusterKeywords
+    hover: np.ndarray
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -73,7 +75,8 @@ def map_data(path: str, version: float) -> MapData:
     """Everything the map draws; ``version`` (the folder's mtime) invalidates it after a rewrite."""
     workspace = Workspace.open(Path(path))
     clustering, keywords, _ = workspace.clustering()
-    return MapData(workspace.manifest, workspace.points(), workspace.layout(2), clustering, keywords)
+    points = workspace.points()
+    return MapData(workspace.manifest, points, workspace.layout(2), clustering, keywords, figures.hover_texts(points))
 
 
 @st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")
@@ -89,3 +92,10 @@ def recluster(path: str, min_cluster_size: int, min_samples: int) -> None:
 @st.cache_data(max_entries=4, show_spinner="Reading the file…")
 def uploaded_table(data: bytes, filename: str) -> pd.DataFrame:
     return read_table(data, filename)
+
+
+@st.cache_data(max_entries=8, show_spinner="Checking the texts against the model's token limit…")
+def ingest_report(data: bytes, filename: str, config: pipeline.BuildConfig) -> IngestReport:
+    """What cleaning and chunking will do to the upload, computed once per file and settings."""
+    _, report = pipeline.prepare_corpus(uploaded_table(data, filename), config, encoder(config.model_id))
+    return report

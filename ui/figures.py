@@ -25,6 +25,12 @@ def hover_text(text: str, *, width: int = 60, max_chars: int = 280) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in textwrap.wrap(snippet, width) or [""])
 
 
+def hover_texts(points: pd.DataFrame) -> np.ndarray:
+    """(n,) escaped hover label of every point: its id, then a wrapped snippet of its text."""
+    return np.array([f"<b>id {html.escape(str(label), quote=False)}</b><br>{hover_text(text)}"
+                     for label, text in zip(points["id"].to_numpy(), points["text"].to_numpy())], dtype=object)
+
+
 def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
     """Row numbers to draw: all of them, or a fixed random sample above ``limit``."""
     if n <= limit:
@@ -32,20 +38,18 @@ def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def map_figure(coords: np.ndarray, points: pd.DataFrame, colour: pd.Series, *, title: str,
+def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None) -> go.Figure:
     """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers).
 
     Args:
         coords: (n, 2) or (n, 3) layout.
-        points: (n, ...) the corpus table (``id``, ``chunk``, ``text``).
+        hover: (n,) escaped hover labels, from ``hover_texts``.
         colour: (n,) values to colour by; cluster ids when ``keywords`` is given.
         rows: which rows to draw (default: all, or a sample above MAX_DRAWN).
     """
-    rows = drawn_rows(len(points)) if rows is None else rows
-    labels = points["id"].astype(str).to_numpy()[rows]
-    hover = np.array([f"<b>id {html.escape(label, quote=False)}</b><br>{hover_text(text)}"
-                      for label, text in zip(labels, points["text"].to_numpy()[rows])], dtype=object)
+    rows = drawn_rows(len(hover)) if rows is None else rows
+    hover = hover[rows]
     figure = go.Figure()
     values = colour.to_numpy()[rows]
     if keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES:

@@ -1,4 +1,5 @@
 import io
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,9 @@ def test_reads_vectors_from_npy_parquet_and_csv():
 
 
 def test_bad_vectors_are_refused():
-    pickled = io.BytesIO()
-    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    pickled = io.BytesIO()  # an object-dtype .npy: its payload is a pickle, which we must never load
+    np.lib.format.write_array_header_1_0(pickled, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+    pickle.dump([{"a": 1}], pickled, protocol=3)
     with pytest.raises(InputError, match="plain numeric"):
         read_vectors(pickled.getvalue(), "v.npy")
     nan = io.BytesIO()
