@@ -1,1 +1,1 @@
-"""The only Streamlit code outside app.py and pages/: session keys, the cached layer, figures."""
+"""The only Streamlit code outside app.py and app_pages/: session keys, the cached layer, figures."""

@@ -1,11 +1,15 @@
-"""The app's pages, defined once so that app.py and st.switch_page use the same st.Page objects."""
+"""The app's pages, defined once so that app.py and st.switch_page use the same st.Page objects.
+
+They live in app_pages/, not pages/: Streamlit runs a pages/ folder beside app.py in its legacy
+multipage mode (without app.py) until st.navigation first runs in the process.
+"""
 
 import streamlit as st
 
 
 def map_page() -> st.Page:
-    return st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:", default=True)
+    return st.Page("app_pages/map.py", title="Map", icon=":material/scatter_plot:", default=True)
 
 
 def new_workspace_page() -> st.Page:
-    return st.Page("pages/new_workspace.py", title="New workspace", icon=":material/add_circle:")
+    return st.Page("app_pages/new_workspace.py", title="New workspace", icon=":material/add_circle:")

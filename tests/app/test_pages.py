@@ -14,7 +14,7 @@ TIMEOUT = 180
 
 
 def _map_page(workspace_path) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "map.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "map.py"), default_timeout=TIMEOUT)
     at.session_state[WORKSPACE] = str(workspace_path)
     return at.run()
 
@@ -82,7 +82,7 @@ def test_three_d_toggle_draws_a_3d_scatter(small_workspace, tmp_path):
 @pytest.mark.slow
 def test_new_workspace_page_builds_the_sample_and_opens_its_map():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page("pages/new_workspace.py").run()
+    at.switch_page("app_pages/new_workspace.py").run()
     assert not at.exception
     at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
     assert at.selectbox(key="text_column").value == "text"
@@ -97,7 +97,7 @@ def test_new_workspace_page_builds_the_sample_and_opens_its_map():
 
 def test_new_workspace_page_explains_a_missing_model():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page("pages/new_workspace.py").run()
+    at.switch_page("app_pages/new_workspace.py").run()
     at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
     at.selectbox(key="model_id").select("multilingual-e5-small").run()
     assert not at.exception
@@ -107,7 +107,7 @@ def test_new_workspace_page_explains_a_missing_model():
 
 def test_new_workspace_page_rejects_bad_chunk_settings():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page("pages/new_workspace.py").run()
+    at.switch_page("app_pages/new_workspace.py").run()
     at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
     at.number_input(key="chunk_tokens").set_value(32)
     at.number_input(key="chunk_overlap").set_value(40).run()

@@ -120,4 +120,5 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     assert page.locator("img[src='x']").count() == 0
     assert page.locator("script", has_text="xss").count() == 0
     assert dialogs == []
+    assert page.get_by_text("Workspace", exact=True).first.is_visible()  # the app shell's sidebar, not bare pages
     page.screenshot(path=str(upload_csv.parent / "map.png"), full_page=True)
