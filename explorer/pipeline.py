@@ -22,9 +22,9 @@ from explorer.errors import InputError
 from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.label import cluster_keywords
-from explorer.reduce import (CLUSTER_LAYOUT, MIN_POINTS, FuzzyGraph, LayoutConfig, fuzzy_graph, layout,
-                             small_layout)
-from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport
+from explorer.reduce import (CLUSTER_LAYOUT, MIN_POINTS, FuzzyGraph, LayoutConfig, distinct_rows, fuzzy_graph,
+                             layout, small_layout)
+from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport, Neighbors
 from explorer.workspace import MANIFEST, Workspace, embeddings_cache
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,8 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=_ensure_dir(out.parent)))
     try:
         index, clustering = _write_map(building, corpus, embeddings, config, timings, progress)
-        manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings)
+        notes = _size_notes(len(corpus), distinct_count(embeddings.vectors), config.cluster)
+        manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings, notes)
         store.save_json(building / MANIFEST, manifest)
         _swap_into_place(building, out)
     finally:
@@ -125,7 +126,7 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     store.save_array(folder / "knn_indices.npy", knn.indices, knn_meta)
     store.save_array(folder / "knn_scores.npy", knn.scores, knn_meta)
     timings["index"] = time.perf_counter() - clock
-    graph = _graph_or_none(knn, config.layout)
+    graph = _graph_or_none(knn, embeddings.vectors, config.layout)
     stages = ((2, config.layout, "umap_2d", "Computing the 2-D map (UMAP)"),
               (5, CLUSTER_LAYOUT, "umap_5d", "Computing the 5-D clustering layout (UMAP)"))
     for n_components, layout_config, stage, description in stages:
@@ -140,10 +141,15 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     return index, clustering
 
 
-def _graph_or_none(knn, config: LayoutConfig) -> FuzzyGraph | None:
-    if len(knn.indices) < MIN_POINTS:
+def _graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) -> FuzzyGraph | None:
+    """The shared UMAP graph, or None when there are too few distinct vectors for UMAP."""
+    if distinct_count(vectors) < MIN_POINTS:
         return None
-    return fuzzy_graph(knn, n_neighbors=config.n_neighbors, seed=config.seed)
+    return fuzzy_graph(knn, vectors, n_neighbors=config.n_neighbors, seed=config.seed)
+
+
+def distinct_count(vectors: np.ndarray) -> int:
+    return len(distinct_rows(vectors)[0])
 
 
 def _layout(graph: FuzzyGraph | None, vectors: np.ndarray, n_components: int, metric: str,
@@ -191,29 +197,30 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
         return existing
     config = LayoutConfig(**workspace.manifest["layout"])
     knn, embeddings = workspace.knn(), workspace.embeddings()
-    points = _layout(_graph_or_none(knn, config), embeddings.vectors, 3, knn.metric, config)
+    points = _layout(_graph_or_none(knn, embeddings.vectors, config), embeddings.vectors, 3, knn.metric, config)
     store.save_array(workspace.path / "layout_3d.npy", points, store.sidecar(
         "reduce", upstream=["knn_indices.npy"], n_components=3, **asdict(config)))
     return points
 
 
 def _manifest(name: str, source: str, config: BuildConfig, corpus: Corpus, report: IngestReport,
-              index: VectorIndex, clustering: Clustering, timings: dict[str, float]) -> dict:
+              index: VectorIndex, clustering: Clustering, timings: dict[str, float], notes: list[str]) -> dict:
     return {
         "name": name, "source": source, "model": index.model_id, "fingerprint": index.fingerprint,
         "dim": index.dim, "metric": index.metric, "index_type": index.kind, "n_documents": corpus.n_documents,
         "n_points": len(corpus), "n_chunked": int((corpus.points[CHUNK] > 0).sum()),
         "ingest": asdict(config.ingest), "chunk": asdict(config.chunk), "index": asdict(config.index),
         "layout": asdict(config.layout), "cluster": asdict(config.cluster), "report": asdict(report),
-        "report_messages": report.messages() + _size_notes(len(corpus), config.cluster), "timings": timings,
+        "report_messages": report.messages() + notes, "timings": timings,
         "n_clusters": clustering.n_clusters, "noise_fraction": clustering.noise_fraction,
     }
 
 
-def _size_notes(n_points: int, cluster: ClusterConfig) -> list[str]:
+def _size_notes(n_points: int, n_distinct: int, cluster: ClusterConfig) -> list[str]:
     notes = []
-    if n_points < MIN_POINTS:
-        notes.append(f"Only {n_points} points: too few for UMAP (needs {MIN_POINTS}), so the map shows a PCA projection.")
+    if n_distinct < MIN_POINTS:
+        notes.append(f"Only {n_distinct} distinct texts: too few for UMAP (needs {MIN_POINTS}), so the map shows a "
+                     "PCA projection.")
     too_small = check_cluster_config(cluster, n_points)
     return notes + ([too_small] if too_small else [])
 

@@ -41,26 +41,74 @@ CLUSTER_LAYOUT = LayoutConfig(min_dist=0.0, n_epochs=100)
 
 @dataclass(frozen=True, eq=False)
 class FuzzyGraph:
-    """UMAP's weighted neighbour graph: a sparse (n, n) matrix shared by every layout of the corpus."""
+    """UMAP's weighted neighbour graph over the corpus's distinct vectors, shared by every layout.
+
+    Identical vectors (repeated texts) share one node, as with UMAP's ``unique=True``: otherwise a
+    handful of copies take all of each other's weight and split off as a far-away island.
+
+    Attributes:
+        graph: sparse (u, u) weights between the u distinct vectors.
+        n_neighbors: neighbours per node used to build it.
+        representatives: (u,) corpus row of each distinct vector's first occurrence.
+        inverse: (n,) node of every corpus row.
+    """
 
     graph: object
     n_neighbors: int
+    representatives: np.ndarray
+    inverse: np.ndarray
 
 
-def fuzzy_graph(knn: Neighbors, *, n_neighbors: int = 15, seed: int = 42) -> FuzzyGraph:
-    """Turn the k-NN graph (first ``n_neighbors`` columns, self excluded) into UMAP's fuzzy graph."""
+def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(representatives (u,), inverse (n,)): first row of each distinct vector, in corpus order, and each row's one."""
+    rows = np.ascontiguousarray(vectors)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.ravel()]
+
+
+def fuzzy_graph(knn: Neighbors, vectors: np.ndarray, *, n_neighbors: int = 15, seed: int = 42) -> FuzzyGraph:
+    """Turn the k-NN graph (self excluded) of ``vectors`` (n, d) into UMAP's fuzzy graph over distinct vectors."""
     from umap.umap_ import fuzzy_simplicial_set
 
-    n = len(knn.indices)
-    if n < MIN_POINTS:
-        raise InputError(f"A map needs at least {MIN_POINTS} points; this corpus has {n}.")
-    k = min(n_neighbors, n - 1, knn.indices.shape[1])
-    # UMAP expects each point to be its own first neighbour at distance 0.
-    indices = np.hstack([np.arange(n)[:, None], knn.indices[:, : k - 1]]).astype(np.int32)
-    distances = np.hstack([np.zeros((n, 1), np.float32), knn.distances()[:, : k - 1]])
-    graph, _, _ = fuzzy_simplicial_set(np.zeros((n, 1), np.float32), k, np.random.RandomState(seed), "euclidean",
+    representatives, inverse = distinct_rows(vectors)
+    u = len(representatives)
+    if u < MIN_POINTS:
+        raise InputError(f"A map needs at least {MIN_POINTS} distinct texts; this corpus has {u}.")
+    k = min(n_neighbors, u - 1, knn.indices.shape[1])
+    neighbours, distances = _distinct_neighbours(knn, representatives, inverse, k - 1)
+    # UMAP expects each node to be its own first neighbour at distance 0.
+    indices = np.hstack([np.arange(u)[:, None], neighbours]).astype(np.int32)
+    distances = np.hstack([np.zeros((u, 1), np.float32), distances])
+    graph, _, _ = fuzzy_simplicial_set(np.zeros((u, 1), np.float32), k, np.random.RandomState(seed), "euclidean",
                                        knn_indices=indices, knn_dists=distances)
-    return FuzzyGraph(graph, k)
+    return FuzzyGraph(graph, k, representatives, inverse)
+
+
+def _distinct_neighbours(knn: Neighbors, representatives: np.ndarray, inverse: np.ndarray,
+                         width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each node's nearest other nodes: neighbour rows mapped to nodes, copies and itself dropped; -1 pads."""
+    rows, all_distances = knn.indices[representatives], knn.distances()[representatives]
+    if len(representatives) == len(inverse):
+        return rows[:, :width], all_distances[:, :width]
+    nodes = np.where(rows >= 0, inverse[np.maximum(rows, 0)], -1)
+    indices = np.full((len(representatives), width), -1, np.int64)
+    distances = np.full((len(representatives), width), np.inf, np.float32)
+    for node, (candidates, candidate_distances) in enumerate(zip(nodes, all_distances)):
+        seen = {node, -1}
+        filled = 0
+        for candidate, distance in zip(candidates, candidate_distances):
+            if candidate in seen:
+                continue
+            seen.add(candidate)
+            indices[node, filled], distances[node, filled] = candidate, distance
+            filled += 1
+            if filled == width:
+                break
+    return indices, distances
 
 
 def layout(graph: FuzzyGraph, vectors: np.ndarray, *, n_components: int, metric: str = "cosine",
@@ -68,8 +116,10 @@ def layout(graph: FuzzyGraph, vectors: np.ndarray, *, n_components: int, metric:
     """Optimise an (n, n_components) float32 layout of the fuzzy graph; same seed, same layout.
 
     Args:
-        graph: the shared fuzzy graph of the n points.
+        graph: the shared fuzzy graph of the n points' distinct vectors.
         vectors: (n, d) the embeddings; UMAP places disconnected parts of the graph by them.
+
+    Identical vectors get identical coordinates.
     """
     from umap.umap_ import find_ab_params, simplicial_set_embedding
 
@@ -77,9 +127,9 @@ def layout(graph: FuzzyGraph, vectors: np.ndarray, *, n_components: int, metric:
     a, b = find_ab_params(config.spread, config.min_dist)
     init = "spectral" if n > n_components + 1 else "random"
     embedding, _ = simplicial_set_embedding(
-        vectors, graph.graph.tocoo(copy=True), n_components, 1.0, a, b, 1.0, 5, config.n_epochs, init,
+        vectors[graph.representatives], graph.graph.tocoo(copy=True), n_components, 1.0, a, b, 1.0, 5, config.n_epochs, init,
         np.random.RandomState(config.seed), "euclidean" if metric == "euclidean" else "cosine", {}, False, {}, False)
-    return _standardise(embedding)
+    return _standardise(embedding[graph.inverse])
 
 
 def small_layout(vectors: np.ndarray, *, n_components: int) -> np.ndarray:
@@ -93,6 +143,7 @@ def small_layout(vectors: np.ndarray, *, n_components: int) -> np.ndarray:
 
 
 def _standardise(embedding: np.ndarray) -> np.ndarray:
-    centred = embedding - embedding.mean(axis=0)
-    scale = np.abs(centred).max() or 1.0
+    """Centre and scale so the bulk of the points spans about [-10, 10] (a few far islands may lie beyond)."""
+    centred = embedding - np.median(embedding, axis=0)
+    scale = np.percentile(np.abs(centred), 99) or np.abs(centred).max() or 1.0
     return (centred / scale * 10).astype(np.float32)

@@ -47,7 +47,7 @@ def _warm_numba() -> None:
     np.fill_diagonal(scores, -np.inf)
     order = np.argsort(-scores, axis=1)[:, :15]
     knn = Neighbors(order, np.take_along_axis(scores, order, axis=1), "cosine")
-    graph = fuzzy_graph(knn)
+    graph = fuzzy_graph(knn, vectors)
     points = layout(graph, vectors, n_components=5)
     layout(graph, vectors, n_components=2)
     cluster_points(points)

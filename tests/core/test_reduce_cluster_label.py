@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
+import scipy.sparse.csgraph
 
 from explorer.cluster import ClusterConfig, cluster_points
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.label import class_tfidf, cluster_keywords
-from explorer.reduce import CLUSTER_LAYOUT, LayoutConfig, fuzzy_graph, layout, small_layout
+from explorer.reduce import CLUSTER_LAYOUT, LayoutConfig, distinct_rows, fuzzy_graph, layout, small_layout
 from explorer.types import Embeddings
 
 TOPICS = {"ebola": "ebola", "measles": "measles", "smoking": "smok"}
@@ -27,7 +28,7 @@ def topical(tweets, minilm):
 def test_layouts_share_one_graph_and_are_reproducible(topical):
     _, _, embeddings = topical
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
-    graph = fuzzy_graph(knn, n_neighbors=15)
+    graph = fuzzy_graph(knn, embeddings.vectors, n_neighbors=15)
     two = layout(graph, embeddings.vectors, n_components=2)
     five = layout(graph, embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
     again = layout(graph, embeddings.vectors, n_components=2)
@@ -39,7 +40,7 @@ def test_layouts_share_one_graph_and_are_reproducible(topical):
 def test_clusters_recover_real_topics_with_keywords(topical):
     texts, topics, embeddings = topical
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
-    points = layout(fuzzy_graph(knn), embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
+    points = layout(fuzzy_graph(knn, embeddings.vectors), embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
     clustering = cluster_points(points, ClusterConfig(min_cluster_size=10, min_samples=3))
     assert clustering.labels.dtype == np.int64 and set(clustering.labels) >= {0, 1, 2}
     assert ((0 <= clustering.probabilities) & (clustering.probabilities <= 1)).all()
@@ -51,6 +52,24 @@ def test_clusters_recover_real_topics_with_keywords(topical):
     words = " ".join(" ".join(keywords.keywords[c][:3]) for c in set(clustering.labels) - {-1})
     assert "ebola" in words and "measles" in words
     assert keywords.name(-1) == "Unclustered"
+
+
+def test_identical_vectors_share_one_node_and_one_position(topical):
+    _, _, embeddings = topical
+    copies = np.vstack([embeddings.vectors, np.repeat(embeddings.vectors[:1], 6, axis=0)])
+    doubled = Embeddings(copies, embeddings.model_id, embeddings.fingerprint, True)
+    knn = VectorIndex.build(doubled).knn_graph(doubled, 30)
+    graph = fuzzy_graph(knn, doubled.vectors)
+    assert graph.graph.shape == (len(embeddings), len(embeddings))
+    assert scipy.sparse.csgraph.connected_components(graph.graph)[0] == 1
+    points = layout(graph, doubled.vectors, n_components=2)
+    np.testing.assert_array_equal(points[-6:], np.repeat(points[:1], 6, axis=0))
+
+
+def test_distinct_rows_keep_corpus_order():
+    vectors = np.array([[1, 0], [0, 1], [1, 0], [2, 2], [0, 1]], np.float32)
+    representatives, inverse = distinct_rows(vectors)
+    assert representatives.tolist() == [0, 1, 3] and inverse.tolist() == [0, 1, 0, 2, 1]
 
 
 def test_too_few_points_are_all_noise():
