@@ -65,16 +65,18 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     """
     progress = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
+    clock = time.perf_counter()
     if vectors is None:
         encoder = encoder or load_encoder(config.model_id)
+        timings["load_model"] = time.perf_counter() - clock
     elif len(vectors) != len(table):
         raise InputError(f"The vectors file has {len(vectors)} rows but the data has {len(table)}; "
                          "give exactly one vector per row.")
+    clock = time.perf_counter()
     corpus, report = prepare_corpus(table, config, None if vectors is not None else encoder)
     if len(corpus) < 2:
         raise InputError(f"Only {len(corpus)} text is left after cleaning; a map needs at least 2.")
-    timings["ingest"] = time.perf_counter() - started
+    timings["ingest"] = time.perf_counter() - clock
     progress("Embedding texts", 0.0)
     clock = time.perf_counter()
     if vectors is not None:
@@ -126,7 +128,9 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     store.save_array(folder / "knn_indices.npy", knn.indices, knn_meta)
     store.save_array(folder / "knn_scores.npy", knn.scores, knn_meta)
     timings["index"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     graph = _graph_or_none(knn, embeddings.vectors, config.layout)
+    timings["umap_graph"] = time.perf_counter() - clock
     stages = ((2, config.layout, "umap_2d", "Computing the 2-D map (UMAP)"),
               (5, CLUSTER_LAYOUT, "umap_5d", "Computing the 5-D clustering layout (UMAP)"))
     for n_components, layout_config, stage, description in stages:
@@ -145,7 +149,7 @@ def _graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) ->
     """The shared UMAP graph, or None when there are too few distinct vectors for UMAP."""
     if distinct_count(vectors) < MIN_POINTS:
         return None
-    return fuzzy_graph(knn, vectors, n_neighbors=config.n_neighbors, seed=config.seed)
+    return fuzzy_graph(knn, vectors, n_neighbors=config.n_neighbors)
 
 
 def distinct_count(vectors: np.ndarray) -> int:

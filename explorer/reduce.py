@@ -6,6 +6,7 @@ optimised with fewer epochs, for clustering.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,10 +71,8 @@ def distinct_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first[order], rank[inverse.ravel()]
 
 
-def fuzzy_graph(knn: Neighbors, vectors: np.ndarray, *, n_neighbors: int = 15, seed: int = 42) -> FuzzyGraph:
+def fuzzy_graph(knn: Neighbors, vectors: np.ndarray, *, n_neighbors: int = 15) -> FuzzyGraph:
     """Turn the k-NN graph (self excluded) of ``vectors`` (n, d) into UMAP's fuzzy graph over distinct vectors."""
-    from umap.umap_ import fuzzy_simplicial_set
-
     representatives, inverse = distinct_rows(vectors)
     u = len(representatives)
     if u < MIN_POINTS:
@@ -83,9 +82,44 @@ def fuzzy_graph(knn: Neighbors, vectors: np.ndarray, *, n_neighbors: int = 15, s
     # UMAP expects each node to be its own first neighbour at distance 0.
     indices = np.hstack([np.arange(u)[:, None], neighbours]).astype(np.int32)
     distances = np.hstack([np.zeros((u, 1), np.float32), distances])
-    graph, _, _ = fuzzy_simplicial_set(np.zeros((u, 1), np.float32), k, np.random.RandomState(seed), "euclidean",
-                                       knn_indices=indices, knn_dists=distances)
-    return FuzzyGraph(graph, k, representatives, inverse)
+    return FuzzyGraph(fuzzy_simplicial_set(indices, distances, k), k, representatives, inverse)
+
+
+def fuzzy_simplicial_set(indices: np.ndarray, distances: np.ndarray, n_neighbors: int):
+    """umap-learn's ``fuzzy_simplicial_set`` for a given k-NN graph, with its numba kernels cached on disk.
+
+    Args:
+        indices: (u, k) int32 neighbours of each node, itself first; -1 pads.
+        distances: (u, k) float32 matching distances, 0 first.
+
+    Returns a sparse (u, u) matrix of symmetric membership strengths (fuzzy union).
+    """
+    import scipy.sparse
+
+    smooth_knn_dist, compute_membership_strengths = _cached_umap_kernels()
+    distances = np.ascontiguousarray(distances, dtype=np.float32)
+    sigmas, rhos = smooth_knn_dist(distances, float(n_neighbors), local_connectivity=1.0)
+    rows, cols, values, _ = compute_membership_strengths(indices, distances, sigmas, rhos, False)
+    strengths = scipy.sparse.coo_matrix((values, (rows, cols)), shape=(len(indices), len(indices)))
+    strengths.eliminate_zeros()
+    transpose = strengths.transpose()
+    union = strengths + transpose - strengths.multiply(transpose)
+    union.eliminate_zeros()
+    return union
+
+
+@functools.cache
+def _cached_umap_kernels():
+    """umap-learn's graph kernels recompiled with ``cache=True``: umap-learn does not cache them, so every
+    fresh process would spend ~6 s compiling them; with the cache only the first process on a machine does."""
+    import numba
+    import umap.umap_ as umap_
+
+    def cached(dispatcher):
+        options = {key: value for key, value in dispatcher.targetoptions.items() if key != "nopython"}
+        return numba.njit(cache=True, locals=dispatcher.locals, **options)(dispatcher.py_func)
+
+    return cached(umap_.smooth_knn_dist), cached(umap_.compute_membership_strengths)
 
 
 def _distinct_neighbours(knn: Neighbors, representatives: np.ndarray, inverse: np.ndarray,

