@@ -21,9 +21,11 @@ class IndexConfig:
 
     metric: str = "cosine"
     exact_limit: int = 20_000
-    hnsw_m: int = 32
-    ef_construction: int = 80
-    ef_search: int = 96
+    # Measured on 50k real tweets (2 cores): recall@15 0.91 against exact search, 6.4 s to build the
+    # index and the 30-NN graph, against 0.97 and 15.1 s with M=32, efConstruction=80, efSearch=96.
+    hnsw_m: int = 16
+    ef_construction: int = 40
+    ef_search: int = 64
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:

@@ -22,7 +22,7 @@ from explorer.errors import InputError
 from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.label import cluster_keywords
-from explorer.reduce import (CLUSTER_LAYOUT, MIN_POINTS, FuzzyGraph, LayoutConfig, distinct_rows, fuzzy_graph,
+from explorer.reduce import (MIN_POINTS, FuzzyGraph, LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph,
                              layout, small_layout)
 from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport, Neighbors
 from explorer.workspace import MANIFEST, Workspace, embeddings_cache
@@ -132,7 +132,7 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     graph = _graph_or_none(knn, embeddings.vectors, config.layout)
     timings["umap_graph"] = time.perf_counter() - clock
     stages = ((2, config.layout, "umap_2d", "Computing the 2-D map (UMAP)"),
-              (5, CLUSTER_LAYOUT, "umap_5d", "Computing the 5-D clustering layout (UMAP)"))
+              (5, cluster_layout_config(config.layout), "umap_5d", "Computing the 5-D clustering layout (UMAP)"))
     for n_components, layout_config, stage, description in stages:
         progress(description, 0.0)
         clock = time.perf_counter()

@@ -7,7 +7,7 @@ optimised with fewer epochs, for clustering.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,13 +19,18 @@ MIN_POINTS = 5
 
 @dataclass(frozen=True)
 class LayoutConfig:
-    """UMAP parameters. ``n_epochs=None`` uses UMAP's default (200 above 10k points, 500 below)."""
+    """UMAP parameters. ``n_epochs=None`` uses UMAP's default (200 above 10k points, 500 below).
+
+    200 epochs by default: on 10k real tweets, 500 epochs took 2.7x longer for a trustworthiness of
+    0.837 against 0.829. ``parallel=True`` optimises on every core, faster but not reproducible.
+    """
 
     n_neighbors: int = 15
     min_dist: float = 0.1
     spread: float = 1.0
-    n_epochs: int | None = None
+    n_epochs: int | None = 200
     seed: int = 42
+    parallel: bool = False
 
     def __post_init__(self) -> None:
         if not 2 <= self.n_neighbors <= 200:
@@ -36,8 +41,10 @@ class LayoutConfig:
             raise InputError("UMAP needs at least 10 epochs.")
 
 
-CLUSTER_LAYOUT = LayoutConfig(min_dist=0.0, n_epochs=100)
-"""The clustering layout: tight clumps (min_dist 0) and fewer epochs, since nobody looks at it."""
+def cluster_layout_config(display: LayoutConfig = LayoutConfig()) -> LayoutConfig:
+    """The clustering layout's parameters: the display layout's, with tight clumps (min_dist 0) and
+    fewer epochs, since nobody looks at it."""
+    return replace(display, min_dist=0.0, n_epochs=100)
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +169,8 @@ def layout(graph: FuzzyGraph, vectors: np.ndarray, *, n_components: int, metric:
     init = "spectral" if n > n_components + 1 else "random"
     embedding, _ = simplicial_set_embedding(
         vectors[graph.representatives], graph.graph.tocoo(copy=True), n_components, 1.0, a, b, 1.0, 5, config.n_epochs, init,
-        np.random.RandomState(config.seed), "euclidean" if metric == "euclidean" else "cosine", {}, False, {}, False)
+        np.random.RandomState(config.seed), "euclidean" if metric == "euclidean" else "cosine", {}, False, {}, False,
+        parallel=config.parallel)
     return _standardise(embedding[graph.inverse])
 
 

@@ -6,7 +6,7 @@ from explorer.cluster import ClusterConfig, cluster_points
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.label import class_tfidf, cluster_keywords
-from explorer.reduce import CLUSTER_LAYOUT, LayoutConfig, distinct_rows, fuzzy_graph, layout, small_layout
+from explorer.reduce import LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph, layout, small_layout
 from explorer.types import Embeddings
 
 TOPICS = {"ebola": "ebola", "measles": "measles", "smoking": "smok"}
@@ -30,7 +30,7 @@ def test_layouts_share_one_graph_and_are_reproducible(topical):
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
     graph = fuzzy_graph(knn, embeddings.vectors, n_neighbors=15)
     two = layout(graph, embeddings.vectors, n_components=2)
-    five = layout(graph, embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
+    five = layout(graph, embeddings.vectors, n_components=5, config=cluster_layout_config())
     again = layout(graph, embeddings.vectors, n_components=2)
     assert two.shape == (len(embeddings), 2) and five.shape == (len(embeddings), 5)
     assert two.dtype == np.float32 and np.isfinite(two).all()
@@ -40,7 +40,8 @@ def test_layouts_share_one_graph_and_are_reproducible(topical):
 def test_clusters_recover_real_topics_with_keywords(topical):
     texts, topics, embeddings = topical
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
-    points = layout(fuzzy_graph(knn, embeddings.vectors), embeddings.vectors, n_components=5, config=CLUSTER_LAYOUT)
+    points = layout(fuzzy_graph(knn, embeddings.vectors), embeddings.vectors, n_components=5,
+                    config=cluster_layout_config())
     clustering = cluster_points(points, ClusterConfig(min_cluster_size=10, min_samples=3))
     assert clustering.labels.dtype == np.int64 and set(clustering.labels) >= {0, 1, 2}
     assert ((0 <= clustering.probabilities) & (clustering.probabilities <= 1)).all()
@@ -52,6 +53,16 @@ def test_clusters_recover_real_topics_with_keywords(topical):
     words = " ".join(" ".join(keywords.keywords[c][:3]) for c in set(clustering.labels) - {-1})
     assert "ebola" in words and "measles" in words
     assert keywords.name(-1) == "Unclustered"
+
+
+def test_parallel_layout_is_a_valid_layout(topical):
+    _, _, embeddings = topical
+    knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
+    points = layout(fuzzy_graph(knn, embeddings.vectors), embeddings.vectors, n_components=2,
+                    config=LayoutConfig(parallel=True))
+    assert points.shape == (len(embeddings), 2) and np.isfinite(points).all()
+    assert cluster_layout_config(LayoutConfig(parallel=True, seed=7)) == LayoutConfig(
+        min_dist=0.0, n_epochs=100, parallel=True, seed=7)
 
 
 def test_fuzzy_graph_equals_umap_learns_own(topical):
