@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MIN_CLUSTER_SIZE, MIN_SAMPLES = 15, 5
-METHODS = ("ours", "ours-parallel", "baseline")
+METHODS = ("ours", "baseline")
 
 
 def load_tweets(n: int) -> list[str]:
@@ -45,14 +45,14 @@ def load_tweets(n: int) -> list[str]:
     return tweets.sample(n=n, random_state=0)["text"].tolist()
 
 
-def run_ours(vectors, texts, *, parallel: bool = False) -> dict[str, float]:
+def run_ours(vectors, texts) -> dict[str, float]:
     """Everything after the vectors exist: FAISS index + k-NN graph, shared UMAP graph, 2-D and 5-D layouts,
-    HDBSCAN, keywords. ``parallel`` optimises the layouts on every core (not reproducible)."""
+    HDBSCAN, keywords."""
     from explorer.cluster import ClusterConfig, cluster_points
     from explorer.index import VectorIndex
     from explorer.label import cluster_keywords
     from explorer.pipeline import KNN_K
-    from explorer.reduce import LayoutConfig, cluster_layout_config, fuzzy_graph, layout
+    from explorer.reduce import LayoutConfig, cluster_layout_config, fuzzy_graph, layouts
     from explorer.types import Embeddings
 
     stages, clock = {}, time.perf_counter()
@@ -68,11 +68,9 @@ def run_ours(vectors, texts, *, parallel: bool = False) -> dict[str, float]:
     lap("index+knn")
     graph = fuzzy_graph(knn, vectors)
     lap("umap graph")
-    display = LayoutConfig(parallel=parallel)
-    layout(graph, vectors, n_components=2, config=display)
-    lap("umap 2-D")
-    points = layout(graph, vectors, n_components=5, config=cluster_layout_config(display))
-    lap("umap 5-D")
+    display = LayoutConfig()
+    _, points = layouts(graph, vectors, [(2, display), (5, cluster_layout_config(display))])
+    lap("umap 2-D + 5-D")
     clustering = cluster_points(points, ClusterConfig(MIN_CLUSTER_SIZE, MIN_SAMPLES))
     lap("hdbscan")
     cluster_keywords(texts, clustering.labels)
@@ -100,8 +98,7 @@ def worker(method: str, vectors_path: str, texts_path: str) -> None:
 
     vectors = np.load(vectors_path)
     texts = json.loads(Path(texts_path).read_text())
-    run = {"ours": run_ours, "ours-parallel": lambda v, t: run_ours(v, t, parallel=True),
-           "baseline": run_baseline}[method]
+    run = {"ours": run_ours, "baseline": run_baseline}[method]
     first = run(vectors, texts)
     fresh = time.perf_counter() - started
     clock = time.perf_counter()
@@ -169,10 +166,9 @@ def print_report(report: dict) -> None:
         f"{stage} {seconds:.2f}" for stage, seconds in ours["warm_stages"].items() if stage != "index kind"))
     print("| map building | ours (s) | plain UMAP + HDBSCAN (s) | speed-up |")
     print("|---|---|---|---|")
-    for name in ("ours", "ours-parallel"):
-        for timing in ("fresh", "warm"):
-            mine = report[name][timing]
-            print(f"| {name}, {timing} | {mine:.1f} | {baseline[timing]:.1f} | {baseline[timing] / mine:.2f}x |")
+    for timing in ("fresh", "warm"):
+        mine = ours[timing]
+        print(f"| {timing} | {mine:.1f} | {baseline[timing]:.1f} | {baseline[timing] / mine:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -42,8 +42,6 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--chunk-overlap", type=int, default=32, help="tokens shared by consecutive chunks")
     build.add_argument("--no-chunking", action="store_true", help="keep texts whole (the model truncates)")
     build.add_argument("--metric", default="cosine", choices=["cosine", "dot", "euclidean"])
-    build.add_argument("--parallel-layout", action="store_true",
-                       help="optimise UMAP on every core: faster, but layouts differ between runs")
     build.add_argument("--min-cluster-size", type=int, default=15)
     build.add_argument("--min-samples", type=int, default=5)
     build.add_argument("--json", action="store_true", help="print the workspace summary as JSON")
@@ -68,7 +66,6 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.index import IndexConfig
     from explorer.ingest import IngestConfig, guess_text_column, read_table
     from explorer.pipeline import BuildConfig, build_workspace
-    from explorer.reduce import LayoutConfig
 
     table = read_table(_read(args.input), args.input.name)
     config = BuildConfig(
@@ -76,7 +73,6 @@ def _build(args: argparse.Namespace) -> int:
         model_id=args.model or DEFAULT_MODEL,
         chunk=ChunkConfig(enabled=not args.no_chunking, max_tokens=args.chunk_tokens, overlap=args.chunk_overlap),
         index=IndexConfig(metric=args.metric),
-        layout=LayoutConfig(parallel=args.parallel_layout),
         cluster=ClusterConfig(args.min_cluster_size, args.min_samples))
     vectors = read_vectors(_read(args.vectors), args.vectors.name, column=args.vectors_col) if args.vectors else None
     if vectors is not None and args.model:

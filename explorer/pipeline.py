@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.label import cluster_keywords
 from explorer.reduce import (MIN_POINTS, FuzzyGraph, LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph,
-                             layout, small_layout)
+                             layouts, small_layout)
 from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport, Neighbors
 from explorer.workspace import MANIFEST, Workspace, embeddings_cache
 
@@ -131,15 +131,16 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     clock = time.perf_counter()
     graph = _graph_or_none(knn, embeddings.vectors, config.layout)
     timings["umap_graph"] = time.perf_counter() - clock
-    stages = ((2, config.layout, "umap_2d", "Computing the 2-D map (UMAP)"),
-              (5, cluster_layout_config(config.layout), "umap_5d", "Computing the 5-D clustering layout (UMAP)"))
-    for n_components, layout_config, stage, description in stages:
-        progress(description, 0.0)
-        clock = time.perf_counter()
-        points = _layout(graph, embeddings.vectors, n_components, index.metric, layout_config)
-        store.save_array(folder / f"layout_{n_components}d.npy", points, store.sidecar(
+    requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
+    description = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
+    progress(description, 0.0)
+    clock = time.perf_counter()
+    display, points = _layouts(graph, embeddings.vectors, requests, index.metric,
+                               lambda fraction: progress(description, fraction))
+    timings["umap_layouts"] = time.perf_counter() - clock
+    for (n_components, layout_config), coordinates in zip(requests, (display, points)):
+        store.save_array(folder / f"layout_{n_components}d.npy", coordinates, store.sidecar(
             "reduce", upstream=["knn_indices.npy"], n_components=n_components, **asdict(layout_config)))
-        timings[stage] = time.perf_counter() - clock
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering = write_clusters(folder, corpus.texts, points, config.cluster, timings)
     return index, clustering
@@ -156,11 +157,11 @@ def distinct_count(vectors: np.ndarray) -> int:
     return len(distinct_rows(vectors)[0])
 
 
-def _layout(graph: FuzzyGraph | None, vectors: np.ndarray, n_components: int, metric: str,
-            config: LayoutConfig) -> np.ndarray:
+def _layouts(graph: FuzzyGraph | None, vectors: np.ndarray, requests: list[tuple[int, LayoutConfig]], metric: str,
+             progress: Callable[[float], None] | None = None) -> list[np.ndarray]:
     if graph is None:
-        return small_layout(vectors, n_components=n_components)
-    return layout(graph, vectors, n_components=n_components, metric=metric, config=config)
+        return [small_layout(vectors, n_components=n_components) for n_components, _ in requests]
+    return layouts(graph, vectors, requests, metric=metric, progress=progress)
 
 
 def write_clusters(folder: Path, texts: list[str], points_5d: np.ndarray, config: ClusterConfig,
@@ -199,9 +200,10 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
     existing = workspace.layout(3)
     if existing is not None:
         return existing
-    config = LayoutConfig(**workspace.manifest["layout"])
+    known = {field.name for field in fields(LayoutConfig)}
+    config = LayoutConfig(**{key: value for key, value in workspace.manifest["layout"].items() if key in known})
     knn, embeddings = workspace.knn(), workspace.embeddings()
-    points = _layout(_graph_or_none(knn, embeddings.vectors, config), embeddings.vectors, 3, knn.metric, config)
+    [points] = _layouts(_graph_or_none(knn, embeddings.vectors, config), embeddings.vectors, [(3, config)], knn.metric)
     store.save_array(workspace.path / "layout_3d.npy", points, store.sidecar(
         "reduce", upstream=["knn_indices.npy"], n_components=3, **asdict(config)))
     return points

@@ -6,7 +6,8 @@ from explorer.cluster import ClusterConfig, cluster_points
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.label import class_tfidf, cluster_keywords
-from explorer.reduce import LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph, layout, small_layout
+from explorer.reduce import (LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph, layout, layouts,
+                             small_layout)
 from explorer.types import Embeddings
 
 TOPICS = {"ebola": "ebola", "measles": "measles", "smoking": "smok"}
@@ -37,6 +38,35 @@ def test_layouts_share_one_graph_and_are_reproducible(topical):
     np.testing.assert_array_equal(two, again)
 
 
+def test_layout_equals_umap_learns_own_embedding(topical):
+    """Our split of umap-learn's simplicial_set_embedding (threaded epochs, cached kernel) changes nothing."""
+    from umap.umap_ import find_ab_params, simplicial_set_embedding
+
+    _, _, embeddings = topical
+    graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), embeddings.vectors)
+    config = LayoutConfig(n_epochs=120, min_dist=0.05, seed=7)
+    a, b = find_ab_params(config.spread, config.min_dist)
+    theirs, _ = simplicial_set_embedding(
+        embeddings.vectors[graph.representatives], graph.graph.tocoo(copy=True), 2, 1.0, a, b, 1.0, 5,
+        config.n_epochs, "spectral", np.random.RandomState(config.seed), "cosine", {}, False, {}, False)
+    ours = layout(graph, embeddings.vectors, n_components=2, config=config)
+    centred = theirs[graph.inverse] - np.median(theirs[graph.inverse], axis=0)
+    expected = centred / np.percentile(np.abs(centred), 99) * 10
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_layouts_side_by_side_equal_one_at_a_time(topical):
+    _, _, embeddings = topical
+    graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), embeddings.vectors)
+    reported = []
+    two, five = layouts(graph, embeddings.vectors, [(2, LayoutConfig()), (5, cluster_layout_config())],
+                        progress=reported.append)
+    np.testing.assert_array_equal(two, layout(graph, embeddings.vectors, n_components=2))
+    np.testing.assert_array_equal(five, layout(graph, embeddings.vectors, n_components=5,
+                                               config=cluster_layout_config()))
+    assert reported[-1] == 1.0 and reported == sorted(reported)
+
+
 def test_clusters_recover_real_topics_with_keywords(topical):
     texts, topics, embeddings = topical
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
@@ -55,14 +85,9 @@ def test_clusters_recover_real_topics_with_keywords(topical):
     assert keywords.name(-1) == "Unclustered"
 
 
-def test_parallel_layout_is_a_valid_layout(topical):
-    _, _, embeddings = topical
-    knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
-    points = layout(fuzzy_graph(knn, embeddings.vectors), embeddings.vectors, n_components=2,
-                    config=LayoutConfig(parallel=True))
-    assert points.shape == (len(embeddings), 2) and np.isfinite(points).all()
-    assert cluster_layout_config(LayoutConfig(parallel=True, seed=7)) == LayoutConfig(
-        min_dist=0.0, n_epochs=100, parallel=True, seed=7)
+def test_cluster_layout_keeps_the_display_seed():
+    assert cluster_layout_config(LayoutConfig(seed=7, n_neighbors=20)) == LayoutConfig(
+        min_dist=0.0, n_epochs=100, seed=7, n_neighbors=20)
 
 
 def test_fuzzy_graph_equals_umap_learns_own(topical):
