@@ -11,7 +11,7 @@ from explorer.sample import build_sample_workspace
 from explorer.workspace import Workspace
 from ui import cache, state
 from ui.figures import MAX_DRAWN, map_figure
-from ui.widgets import stage_progress
+from ui.widgets import show_table, stage_progress
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
 
@@ -74,7 +74,7 @@ table = data.points.assign(cluster=[data.keywords.name(int(c)) for c in labels],
 selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point})
 if selected:
     st.subheader(f"{len(selected):,} selected points")
-    st.dataframe(table.iloc[selected], hide_index=True, width="stretch")
+    show_table(table.iloc[selected])
     st.download_button("Download selection (CSV)", to_safe_csv(table.iloc[selected]),
                        file_name=f"{manifest['name']}-selection.csv", mime="text/csv", key="download_selection")
 else:
@@ -84,7 +84,7 @@ st.subheader("Clusters")
 summary = (labels.value_counts().rename_axis("cluster").reset_index(name="points")
            .assign(keywords=lambda frame: [", ".join(data.keywords.keywords.get(int(c), [])) for c in frame["cluster"]],
                    name=lambda frame: [data.keywords.name(int(c)) for c in frame["cluster"]]))
-st.dataframe(summary[["name", "points", "keywords"]], hide_index=True, width="stretch")
+show_table(summary[["name", "points", "keywords"]])
 st.download_button("Download all points with clusters (CSV)", to_safe_csv(table),
                    file_name=f"{manifest['name']}-points.csv", mime="text/csv", key="download_all")
 st.text(f"Workspace folder: {path}")

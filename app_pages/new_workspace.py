@@ -14,7 +14,7 @@ from explorer.sample import sample_file
 from explorer.workspace import safe_name, workspaces_root
 from ui import cache, state
 from ui.navigation import map_page
-from ui.widgets import model_card, model_label, stage_progress
+from ui.widgets import model_card, model_label, show_table, stage_progress
 
 UPLOAD, SAMPLE = "Upload a file", "Bundled sample (health-news tweets)"
 ROW_NUMBER = "(row number)"
@@ -40,7 +40,7 @@ except InputError as error:
     st.stop()
 
 st.write(f"**{len(table):,} rows**, {len(table.columns)} columns. First rows:")
-st.dataframe(table.head(5), hide_index=True, width="stretch")
+show_table(table.head(5))
 
 columns = list(table.columns)
 left, right = st.columns(2)

@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true")
     info.set_defaults(handler=_info)
 
+    search = commands.add_parser("search", help="top-k results of a typed query in a workspace")
+    search.add_argument("workspace", type=Path)
+    search.add_argument("--query", required=True, help="the text to search for")
+    search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--mode", default="vector", choices=["vector", "keyword", "hybrid"],
+                        help="vector (the workspace's model), keyword (BM25) or hybrid (both, fused by RRF)")
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=_search)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -109,6 +118,45 @@ def _print_summary(manifest: dict, *, as_json: bool) -> None:
         print(f"{field:>15}: {summary[field]}")
     for note in summary["notes"]:
         print(f"{'note':>15}: {note}")
+
+
+def _search(args: argparse.Namespace) -> int:
+    from explorer.encoders import load_encoder
+    from explorer.search import KeywordIndex, hits_table, search, typed_query_problem
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    index, points = workspace.index(), workspace.points()
+    encoder = keywords = None
+    if args.mode != "keyword":
+        problem = typed_query_problem(index.model_id)
+        if problem:
+            raise InputError(problem)
+        encoder = load_encoder(index.model_id)
+    if args.mode != "vector":
+        keywords = KeywordIndex.build(points["text"].tolist())
+    hits = search(args.query, mode=args.mode, k=args.k, index=index, encoder=encoder, keywords=keywords)
+    table = hits_table(hits, points)
+    results = [{"rank": rank, "id": _plain(identifier), "chunk": int(chunk), "score": float(score), "text": text,
+                "vector_rank": int(vector_rank) or None, "keyword_rank": int(keyword_rank) or None}
+               for rank, identifier, chunk, score, text, vector_rank, keyword_rank in zip(
+                   table["rank"], table["id"], table["chunk"], hits.scores, table["text"], hits.vector_ranks,
+                   hits.keyword_ranks)]
+    summary = {"query": hits.query, "model": index.model_id, "metric": index.metric, "mode": hits.mode,
+               "score": hits.score_name, "notes": list(hits.notes), "results": results}
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    for note in hits.notes:
+        print(f"note: {note}")
+    for result in results:
+        print(f"{result['rank']:>3}  {result['score']:.4f}  {result['id']}#{result['chunk']}  {result['text'][:100]}")
+    return 0
+
+
+def _plain(value):
+    """A numpy scalar as the plain Python value JSON can hold."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _models(args: argparse.Namespace) -> int:

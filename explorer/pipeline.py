@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -200,8 +200,7 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
     existing = workspace.layout(3)
     if existing is not None:
         return existing
-    known = {field.name for field in fields(LayoutConfig)}
-    config = LayoutConfig(**{key: value for key, value in workspace.manifest["layout"].items() if key in known})
+    config = LayoutConfig.from_dict(workspace.manifest["layout"])
     knn, embeddings = workspace.knn(), workspace.embeddings()
     [points] = _layouts(_graph_or_none(knn, embeddings.vectors, config), embeddings.vectors, [(3, config)], knn.metric)
     store.save_array(workspace.path / "layout_3d.npy", points, store.sidecar(

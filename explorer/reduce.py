@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -33,6 +33,12 @@ class LayoutConfig:
     spread: float = 1.0
     n_epochs: int | None = 200
     seed: int = 42
+
+    @classmethod
+    def from_dict(cls, values: dict) -> LayoutConfig:
+        """From a manifest's record; keys of options since removed are ignored."""
+        known = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
 
     def __post_init__(self) -> None:
         if not 2 <= self.n_neighbors <= 200:
@@ -247,11 +253,18 @@ class _LayoutRun:
         a, b = find_ab_params(config.spread, config.min_dist)
         return cls(embedding, weights.row, weights.col, epochs_per_sample, rng_state, float(a), float(b), n_epochs)
 
-    def optimise(self) -> np.ndarray:
-        """umap-learn's ``optimize_layout_euclidean`` epoch loop (gamma 1, initial alpha 1, 5 negative samples)."""
+    def optimise(self, *, tail: np.ndarray | None = None, n_vertices: int | None = None, initial_alpha: float = 1.0,
+                 move_other: bool = True) -> np.ndarray:
+        """umap-learn's ``optimize_layout_euclidean`` epoch loop (gamma 1, 5 negative samples).
+
+        By default the layout moves against itself; with a fixed ``tail`` layout (and ``move_other=False``)
+        only this run's points move, as in umap-learn's ``transform``.
+        """
         epoch_kernel = _cached_epoch_kernel()
         embedding = self.embedding
-        negative_sample_rate, initial_alpha = 5.0, 1.0
+        tail = embedding if tail is None else tail
+        n_vertices = len(embedding) if n_vertices is None else n_vertices
+        negative_sample_rate = 5.0
         epochs_per_negative_sample = self.epochs_per_sample / negative_sample_rate
         epoch_of_next_negative_sample = epochs_per_negative_sample.copy()
         epoch_of_next_sample = self.epochs_per_sample.copy()
@@ -260,13 +273,62 @@ class _LayoutRun:
         no_density = np.zeros(1, dtype=np.float32)
         alpha = initial_alpha
         for epoch in range(self.n_epochs):
-            epoch_kernel(embedding, embedding, self.head, self.tail, len(embedding), self.epochs_per_sample,
-                         self.a, self.b, rng_state_per_sample, 1.0, embedding.shape[1], True, alpha,
+            epoch_kernel(embedding, tail, self.head, self.tail, n_vertices, self.epochs_per_sample,
+                         self.a, self.b, rng_state_per_sample, 1.0, embedding.shape[1], move_other, alpha,
                          epochs_per_negative_sample, epoch_of_next_negative_sample, epoch_of_next_sample, epoch,
                          False, no_density, no_density, 0.0, 0.0, 0.0, 0.0, no_density, no_density, 0.0)
             alpha = initial_alpha * (1.0 - float(epoch) / float(self.n_epochs))
             self.epochs_done = epoch + 1
         return embedding
+
+
+def place_points(neighbours: Neighbors, layout_coords: np.ndarray, *, config: LayoutConfig = LayoutConfig()) -> np.ndarray:
+    """Place new points (e.g. a typed query) on an existing layout without refitting it: umap-learn's
+    ``UMAP.transform`` for a k-NN graph we already have.
+
+    Each point starts at the membership-weighted mean of its neighbours' positions, then a few epochs pull it
+    towards them and away from random others while the layout stays fixed (30 epochs above 10k points, 100
+    below, as umap-learn does).
+
+    Args:
+        neighbours: (q, k) the new points' nearest corpus rows, best first (the first ``config.n_neighbors`` used).
+        layout_coords: (n, c) the saved layout of the corpus.
+
+    Returns (q, c) float32 coordinates in the layout's frame.
+    """
+    import scipy.sparse
+    from sklearn.preprocessing import normalize
+    from umap.umap_ import find_ab_params, make_epochs_per_sample
+
+    smooth_knn_dist, compute_membership_strengths = _cached_umap_kernels()
+    k = min(config.n_neighbors, neighbours.indices.shape[1])
+    indices = np.ascontiguousarray(neighbours.indices[:, :k], dtype=np.int32)
+    distances = np.ascontiguousarray(neighbours.distances()[:, :k], dtype=np.float32)
+    n_queries, n = len(indices), len(layout_coords)
+    # A new point's nearest neighbour is another point, so no local connectivity is assumed (umap-learn's choice).
+    sigmas, rhos = smooth_knn_dist(distances, float(k), local_connectivity=0.0)
+    rows, cols, values, _ = compute_membership_strengths(indices, distances, sigmas, rhos, True)
+    graph = scipy.sparse.coo_matrix((values, (rows, cols)), shape=(n_queries, n))
+    weights = normalize(graph.tocsr(), norm="l1")
+    tail = np.ascontiguousarray(layout_coords, dtype=np.float32)
+    start = np.zeros((n_queries, tail.shape[1]), np.float32)
+    for query in range(n_queries):
+        begin, end = weights.indptr[query], weights.indptr[query + 1]
+        mass = weights.data[begin:end].sum()
+        chosen = weights.indices[begin:end] if mass > 0 else indices[query]
+        share = weights.data[begin:end] / mass if mass > 0 else np.full(len(chosen), 1.0 / len(chosen))
+        start[query] = share @ tail[chosen]
+    n_epochs = 100 if n <= 10_000 else 30
+    graph.data[graph.data < graph.data.max(initial=0.0) / float(n_epochs)] = 0.0
+    graph.eliminate_zeros()
+    if graph.nnz == 0:
+        return start
+    epochs_per_sample = make_epochs_per_sample(graph.data, n_epochs)
+    rng_state = np.random.RandomState(config.seed).randint(np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3)
+    a, b = find_ab_params(config.spread, config.min_dist)
+    run = _LayoutRun(start, graph.row, graph.col, epochs_per_sample, rng_state.astype(np.int64), float(a), float(b),
+                     n_epochs)
+    return run.optimise(tail=tail, n_vertices=n, initial_alpha=0.25, move_other=False)
 
 
 def small_layout(vectors: np.ndarray, *, n_components: int) -> np.ndarray:

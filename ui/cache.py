@@ -11,11 +11,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import pipeline
+from explorer import pipeline, search
 from explorer.cluster import ClusterConfig
 from explorer.encoders import Encoder, load_encoder
+from explorer.index import VectorIndex
 from explorer.ingest import read_table
-from explorer.types import Clustering, ClusterKeywords, IngestReport
+from explorer.reduce import LayoutConfig
+from explorer.search import KeywordIndex
+from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Workspace
 from ui import figures
 
@@ -99,3 +102,28 @@ def ingest_report(data: bytes, filename: str, config: pipeline.BuildConfig) -> I
     """What cleaning and chunking will do to the upload, computed once per file and settings."""
     _, report = pipeline.prepare_corpus(uploaded_table(data, filename), config, encoder(config.model_id))
     return report
+
+
+@dataclass(frozen=True, eq=False)
+class SearchData:
+    index: VectorIndex
+    embeddings: Embeddings
+    layout_config: LayoutConfig
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the index…")
+def search_data(path: str, version: float) -> SearchData:
+    """The workspace's FAISS index and vectors, shared read-only by every session."""
+    workspace = Workspace.open(Path(path))
+    return SearchData(workspace.index(), workspace.embeddings(), LayoutConfig.from_dict(workspace.manifest["layout"]))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Indexing the texts for keyword search (BM25)…")
+def keyword_index(path: str, version: float) -> KeywordIndex:
+    return KeywordIndex.build(Workspace.open(Path(path)).points()["text"].tolist())
+
+
+@st.cache_data(max_entries=4, show_spinner="Measuring the approximate index's recall against exact search…")
+def index_recall(path: str, version: float, k: int) -> float:
+    data = search_data(path, version)
+    return search.index_recall(data.index, data.embeddings, k=k)

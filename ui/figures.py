@@ -92,3 +92,48 @@ def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray, *, name: str
     if coords.shape[1] == 3:
         return go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common)
     return go.Scattergl(x=coords[:, 0], y=coords[:, 1], **common)
+
+
+def search_figure(coords: np.ndarray, hover: np.ndarray, labels: np.ndarray, keywords: ClusterKeywords, *,
+                  title: str, hits: np.ndarray, hit_labels: list[str], origin: np.ndarray | None,
+                  origin_label: str) -> go.Figure:
+    """The map in muted cluster colours with search results on top: each result ringed and numbered, joined
+    to the query (or the chosen point) at ``origin`` (2,), drawn as a star.
+
+    Args:
+        hits: (k,) result rows, best first; ``hit_labels`` their escaped hover labels.
+        origin: where the query sits on the map, or None when it could not be placed (keyword search).
+    """
+    figure = map_figure(coords, hover, pd.Series(labels), title=title, keywords=keywords)
+    figure.update_traces(marker={"opacity": 0.25})
+    hit_coords = coords[hits]
+    if origin is not None and len(hits):
+        xs = np.column_stack([np.full(len(hits), origin[0]), hit_coords[:, 0], np.full(len(hits), np.nan)]).ravel()
+        ys = np.column_stack([np.full(len(hits), origin[1]), hit_coords[:, 1], np.full(len(hits), np.nan)]).ravel()
+        figure.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name="link to result", hoverinfo="skip",
+                                      line={"color": "rgba(20,20,20,0.45)", "width": 1}))
+    figure.add_trace(go.Scattergl(
+        x=hit_coords[:, 0], y=hit_coords[:, 1], mode="markers+text", name="results", customdata=hits,
+        text=[str(rank) for rank in range(1, len(hits) + 1)], textposition="top center",
+        hovertext=hit_labels, hovertemplate="%{hovertext}<extra></extra>",
+        marker={"size": 11, "color": "#d62728", "line": {"color": "white", "width": 1.5}}))
+    if origin is not None:
+        figure.add_trace(go.Scattergl(
+            x=[origin[0]], y=[origin[1]], mode="markers", name=html.escape(origin_label, quote=False),
+            hovertext=[html.escape(origin_label, quote=False)], hovertemplate="%{hovertext}<extra></extra>",
+            marker={"symbol": "star", "size": 20, "color": "#ffd400", "line": {"color": "black", "width": 1.5}}))
+    figure.update_layout(dragmode="pan")
+    return figure
+
+
+def score_histogram(scores: np.ndarray, *, cut: float | None, metric: str, k: int) -> go.Figure:
+    """Histogram of the query's score against every point, with the top-k cut marked."""
+    axis = "euclidean distance (lower = closer)" if metric == "euclidean" else f"{metric} similarity"
+    figure = go.Figure(go.Histogram(x=scores, nbinsx=60, marker={"color": "#1f77b4"}, name="all points"))
+    if cut is not None:
+        figure.add_vline(x=cut, line={"color": "#d62728", "dash": "dash"},
+                         annotation={"text": f"top-{k} cut: {cut:.3f}", "font": {"color": "#d62728"}})
+    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False,
+                         title={"text": f"The query's {axis} to all {len(scores):,} points"},
+                         xaxis_title=axis, yaxis_title="points")
+    return figure

@@ -13,3 +13,7 @@ def map_page() -> st.Page:
 
 def new_workspace_page() -> st.Page:
     return st.Page("app_pages/new_workspace.py", title="New workspace", icon=":material/add_circle:")
+
+
+def search_page() -> st.Page:
+    return st.Page("app_pages/search.py", title="Search", icon=":material/search:")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
 from explorer.encoders import MODELS, ModelSpec
+
+JS_MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def stage_progress() -> Callable[[str, float], None]:
@@ -30,3 +33,11 @@ def model_card(spec: ModelSpec) -> None:
     if not spec.available():
         st.warning(f"This model is not installed on this machine. Install it with `{spec.install}` "
                    "and restart the app.")
+
+
+def show_table(frame: pd.DataFrame, **kwargs) -> None:
+    """``st.dataframe`` without the index, with integers beyond JavaScript's exact range (tweet ids, say) shown
+    as text: the browser would otherwise round them to a different id."""
+    wide = [column for column in frame.columns if pd.api.types.is_integer_dtype(frame[column])
+            and (frame[column].dropna().abs() > JS_MAX_SAFE_INTEGER).any()]
+    st.dataframe(frame.astype({column: str for column in wide}), hide_index=True, width="stretch", **kwargs)

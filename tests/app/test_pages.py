@@ -113,3 +113,66 @@ def test_new_workspace_page_rejects_bad_chunk_settings():
     at.number_input(key="chunk_overlap").set_value(40).run()
     assert not at.exception
     assert any("overlap" in error.value for error in at.error)
+
+
+def _search_page(workspace_path) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / "search.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(workspace_path)
+    return at.run()
+
+
+def test_search_page_typed_query_places_the_query_on_the_map(small_workspace):
+    at = _search_page(small_workspace.path)
+    assert not at.exception and at.title[0].value == "Search tweets-400"
+    assert "cosine similarity" in at.caption[0].value
+    at.text_input(key="search_query").set_value("ebola outbreak in west africa").run()
+    assert not at.exception
+    results = at.dataframe[0].value
+    assert len(results) == 10 and results["rank"].tolist() == list(range(1, 11))
+    assert results["cosine"].is_monotonic_decreasing
+    search_map, histogram = _plotly_figures(at)[:2]
+    names = [trace["name"] for trace in search_map["data"]]
+    assert "results" in names and any(name.startswith("query: ebola") for name in names)
+    assert histogram["data"][0]["type"] == "histogram"
+    assert "top-10 cut" in histogram["layout"]["annotations"][0]["text"]
+
+
+def test_search_page_keyword_and_hybrid_modes(small_workspace):
+    at = _search_page(small_workspace.path)
+    at.radio(key="search_mode").set_value("keyword")
+    at.text_input(key="search_query").set_value("the and of").run()
+    assert not at.exception
+    assert any("No word of the query occurs" in info.value for info in at.info)
+    at.radio(key="search_mode").set_value("hybrid")
+    at.text_input(key="search_query").set_value("measles vaccine").run()
+    assert not at.exception
+    results = at.dataframe[0].value
+    assert "rrf" in results.columns and (results["vector_rank"].notna() | results["keyword_rank"].notna()).all()
+
+
+def test_search_page_neighbours_of_a_point_by_id(small_workspace):
+    at = _search_page(small_workspace.path)
+    first_id = str(small_workspace.points()["id"].iloc[0])
+    at.text_input(key="search_point_id").set_value(first_id).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 10 and "map rank" in table.columns and (table["map rank"] >= 1).all()
+    at.text_input(key="search_point_id").set_value("no-such-id").run()
+    assert any("No point has id" in error.value for error in at.error)
+
+
+def test_search_page_on_precomputed_vectors_offers_keyword_and_vector_upload(tweets, minilm):
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.workspace import workspaces_root
+
+    table = tweets.head(120)
+    vectors = minilm.encode(table["text"].tolist())
+    workspace = build_workspace(table, BuildConfig(IngestConfig("text")), workspaces_root() / "precomputed-120",
+                                source="vectors.npy", vectors=vectors)
+    at = _search_page(workspace.path)
+    assert not at.exception
+    assert "precomputed vectors" in at.warning[0].value
+    assert at.radio(key="search_mode").options == ["Keyword (BM25)"]
+    at.text_input(key="search_query").set_value("cancer").run()
+    assert not at.exception and len(at.dataframe[0].value) > 0

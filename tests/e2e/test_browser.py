@@ -123,3 +123,15 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     assert dialogs == []
     assert page.get_by_text("Workspace", exact=True).first.is_visible()  # the app shell's sidebar, not bare pages
     page.screenshot(path=str(upload_csv.parent / "map.png"), full_page=True)
+
+    # One typed query: results listed, the query starred on the map, the payload rows still plain text.
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("heading", name="Search tweets-with-payloads-all-MiniLM-L6-v2").wait_for(timeout=60_000)
+    query = page.get_by_label("Query", exact=True)
+    query.fill("ebola outbreak")
+    query.press("Enter")
+    page.get_by_role("button", name="Download results (CSV)").wait_for(timeout=60_000)
+    page.locator(".legendtext", has_text="query: ebola outbreak").first.wait_for(timeout=30_000)
+    page.locator(".legendtext", has_text="results").first.wait_for()
+    assert page.get_by_text("The query's cosine similarity to all 150 points").count() == 1
+    assert dialogs == []

@@ -1,0 +1,149 @@
+"""Search: a typed query (vector, keyword or hybrid) or a point's true neighbours, placed on the map."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer import search
+from explorer.errors import InputError
+from explorer.export import to_safe_csv
+from explorer.workspace import Workspace
+from ui import cache, state
+from ui.figures import score_histogram, search_figure
+from ui.widgets import show_table
+
+POINT_ROW, POINT_ERROR = "search_point_row", "search_point_error"
+MODE_LABELS = {"vector": "Vector (meaning)", "keyword": "Keyword (BM25)", "hybrid": "Hybrid (RRF of both)"}
+
+path = state.current_workspace()
+if path is None:
+    st.title("Search")
+    st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
+    st.stop()
+
+workspace = Workspace.open(path)
+version = workspace.version()
+data = cache.map_data(str(path), version)
+found = cache.search_data(str(path), version)
+manifest, index = data.manifest, found.index
+st.title(f"Search {manifest['name']}")
+score_label = "euclidean distance (lower = closer)" if index.metric == "euclidean" else f"{index.metric} similarity"
+st.caption(f"Vector scores are {score_label}, the metric this index was built with · model {index.model_id} · "
+           f"{index.kind} FAISS index over {len(index):,} points")
+if index.kind != "exact":
+    recall = cache.index_recall(str(path), version, 10)
+    st.info(f"This index is approximate (HNSW): on 200 sampled points, it returns {recall:.1%} of the exact "
+            "top-10 neighbours (recall@10 against brute-force search).")
+
+problem = search.typed_query_problem(index.model_id)
+by_text, by_point = st.tabs(["Typed query", "Neighbours of a point"])
+
+with by_text:
+    modes = ["keyword"] if problem else list(search.MODES)
+    controls = st.columns([3, 2, 1])
+    query = controls[0].text_input("Query", key="search_query", placeholder="e.g. vaccine side effects in children",
+                                   help="Press Enter to search.")
+    mode = controls[1].radio("Mode", modes, format_func=MODE_LABELS.get, horizontal=True, key="search_mode")
+    k = controls[2].number_input("Results (k)", 1, 1000, 10, key="search_k")
+    query_vector = None
+    if problem:
+        st.warning(problem)
+        upload = st.file_uploader("Or search with a query vector (.npy, one row)", type=["npy"], key="query_vector")
+        if upload is not None:
+            try:
+                query_vector = search.vector_from_upload(np.load(upload, allow_pickle=False), index)
+            except (InputError, ValueError) as error:
+                st.error(f"That vector cannot be used: {error}")
+    if query.strip() or query_vector is not None:
+        try:
+            hits = search.search(
+                query, mode="vector" if query_vector is not None else mode, k=int(k), index=index,
+                encoder=None if problem else cache.encoder(index.model_id),
+                keywords=cache.keyword_index(str(path), version) if mode != "vector" else None,
+                query_vector=query_vector)
+        except InputError as error:
+            st.error(str(error))
+            st.stop()
+        for note in hits.notes:
+            st.info(note)
+        table = search.hits_table(hits, data.points)
+        origin = None
+        if hits.query_vector is not None:
+            origin = search.place_query(hits.query_vector, index=index, layout_coords=data.layout_2d,
+                                        config=found.layout_config)
+        hit_labels = [f"<b>#{rank}</b> {data.hover[row]}" for rank, row in enumerate(hits.rows, start=1)]
+        st.plotly_chart(search_figure(
+            data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=hits.rows, hit_labels=hit_labels,
+            origin=origin, origin_label=f"query: {hits.query[:80]}",
+            title=f"Top {len(hits.rows)} for “{hits.query[:60]}” ({MODE_LABELS[hits.mode].lower()})"),
+            key="search_map", width="stretch")
+        if origin is None:
+            st.caption("Keyword search has no query vector, so the query itself is not placed on the map.")
+        show_table(table, column_config={
+            "vector_rank": st.column_config.NumberColumn("vector rank", help="Rank in the vector ranking; empty = not in its top 100"),
+            "keyword_rank": st.column_config.NumberColumn("keyword rank", help="Rank in the BM25 ranking; empty = not in its top 100")})
+        st.download_button("Download results (CSV)", to_safe_csv(table), file_name=f"{manifest['name']}-search.csv",
+                           mime="text/csv", key="download_search")
+        if hits.query_vector is not None and len(hits.rows):
+            scores = search.similarity_to_all(found.embeddings.vectors, hits.query_vector.vectors[0], index.metric)
+            cut = float(scores[hits.rows].max() if index.metric == "euclidean" else scores[hits.rows].min())
+            st.plotly_chart(score_histogram(scores, cut=cut, metric=index.metric, k=len(hits.rows)),
+                            key="search_histogram", width="stretch")
+    else:
+        st.caption("Type a query and press Enter. Vector search embeds it with this workspace's own model; keyword "
+                   "search ranks by BM25; hybrid fuses both rankings (Reciprocal Rank Fusion).")
+
+with by_point:
+    st.caption("Click a point on the map, or give its id: its true nearest neighbours in the embedding space, "
+               "each with its rank by distance on the 2-D map. A large map rank means UMAP tore them apart.")
+    ids = data.points["id"].astype(str).to_numpy()
+    chunks = data.points["chunk"].to_numpy()
+
+    def choose_typed_point() -> None:
+        """The typed id (and chunk) picks the point, until the next click on the map."""
+        typed = st.session_state["search_point_id"].strip()
+        chunk = st.session_state["search_point_chunk"]
+        match = np.flatnonzero((ids == typed) & (chunks == chunk))
+        st.session_state[POINT_ERROR] = None if len(match) or not typed else f"No point has id {typed} and chunk {chunk}."
+        if len(match):
+            st.session_state[POINT_ROW] = int(match[0])
+
+    columns = st.columns([2, 1, 1])
+    columns[0].text_input("Point id", key="search_point_id", on_change=choose_typed_point,
+                          help="The id column of your data (or the row number); press Enter.")
+    columns[1].number_input("Chunk", 0, int(chunks.max()), 0, key="search_point_chunk", on_change=choose_typed_point)
+    point_k = columns[2].number_input("Neighbours (k)", 1, 200, 10, key="search_point_k")
+    if st.session_state.get(POINT_ERROR):
+        st.error(st.session_state[POINT_ERROR])
+    row = st.session_state.get(POINT_ROW)
+    if row is not None and row >= len(data.points):
+        row = None
+    neighbours = None
+    if row is not None:
+        neighbours = search.point_neighbours(row, index=index, embeddings=found.embeddings,
+                                             layout_2d=data.layout_2d, k=int(point_k))
+    hit_rows = neighbours.rows if neighbours is not None else np.zeros(0, np.int64)
+    hit_labels = [f"<b>#{rank}</b> {data.hover[r]}" for rank, r in enumerate(hit_rows, start=1)]
+    event = st.plotly_chart(search_figure(
+        data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=hit_rows, hit_labels=hit_labels,
+        origin=data.layout_2d[row] if row is not None else None,
+        origin_label=f"point {data.points['id'].iloc[row]}" if row is not None else "",
+        title=(f"The {len(hit_rows)} true neighbours of point {data.points['id'].iloc[row]}" if row is not None
+               else "Click a point to see its true neighbours")), key="point_map", on_select="rerun",
+        selection_mode=("points",), width="stretch")
+    clicked = [int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point]
+    if clicked and clicked[0] != row:
+        st.session_state[POINT_ROW] = clicked[0]
+        st.rerun()
+    if neighbours is not None:
+        source = data.points.iloc[row]
+        st.text(f"Point {source['id']} (chunk {int(source['chunk'])}):\n{source['text']}")
+        table = pd.concat([pd.DataFrame({"rank": np.arange(1, len(neighbours.rows) + 1),
+                                         score_label: neighbours.scores, "map rank": neighbours.map_ranks}),
+                           data.points.iloc[neighbours.rows].reset_index(drop=True)], axis=1)
+        torn = int((neighbours.map_ranks > 5 * len(neighbours.rows)).sum())
+        st.caption(f"{torn} of {len(neighbours.rows)} true neighbours are not even among the "
+                   f"{5 * len(neighbours.rows)} nearest points on the map.")
+        show_table(table)
+        st.download_button("Download neighbours (CSV)", to_safe_csv(table),
+                           file_name=f"{manifest['name']}-neighbours.csv", mime="text/csv", key="download_neighbours")
