@@ -14,6 +14,10 @@ from ui.figures import MAX_DRAWN, map_figure
 from ui.widgets import show_table, stage_progress
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
+DUPLICATE_GROUP, DECISION, COMBINED = "Near-duplicate group", "Duplicate decision", "Outlier score (combined)"
+SHOW = {"All points": None, "Near-duplicates": lambda flags: flags["duplicate_group"] >= 0,
+        "Marked to drop": lambda flags: flags["duplicate_decision"] == "drop",
+        "Top 5% outliers": lambda flags: flags["outlier_rank"] <= max(1, round(0.05 * len(flags)))}
 
 path = state.current_workspace()
 if path is None:
@@ -35,11 +39,14 @@ st.caption(f"{manifest['n_points']:,} points from {manifest['n_documents']:,} do
 for note in manifest.get("report_messages", []):
     st.info(note)
 
-controls = st.columns([2, 1, 1])
+controls = st.columns([2, 1, 1, 1])
 metadata = [column for column in data.points.columns if column not in ("id", "chunk", "text")]
-colour_by = controls[0].selectbox("Colour by", [CLUSTER, OUTLIER, *metadata], key="colour_by")
-three_d = controls[1].toggle("3-D", key="three_d", help="A 3-D UMAP layout (computed once, then saved).")
-with controls[2].popover("Clustering"):
+flag_options = [DUPLICATE_GROUP, DECISION, COMBINED] if data.flags is not None else []
+colour_by = controls[0].selectbox("Colour by", [CLUSTER, OUTLIER, *flag_options, *metadata], key="colour_by")
+show = controls[1].selectbox("Show", list(SHOW) if data.flags is not None else ["All points"], key="show",
+                             help="Filter by the flags saved on the Quality page.")
+three_d = controls[2].toggle("3-D", key="three_d", help="A 3-D UMAP layout (computed once, then saved).")
+with controls[3].popover("Clustering"):
     with st.form("clustering"):
         current = manifest["cluster"]
         min_cluster_size = st.number_input("Minimum cluster size", 2, 10_000, int(current["min_cluster_size"]),
@@ -62,15 +69,28 @@ if colour_by == CLUSTER:
     colour, keywords = labels, data.keywords
 elif colour_by == OUTLIER:
     colour, keywords = pd.Series(data.clustering.outlier_scores, name="outlier score"), None
+elif colour_by == DUPLICATE_GROUP:
+    groups = data.flags["duplicate_group"]
+    colour, keywords = groups.astype(str).where(groups >= 0, "(not a near-duplicate)").rename(DUPLICATE_GROUP), None
+elif colour_by == DECISION:
+    colour, keywords = data.flags["duplicate_decision"].replace("", "(not a near-duplicate)").rename(DECISION), None
+elif colour_by == COMBINED:
+    colour, keywords = data.flags["outlier_combined"].rename(COMBINED), None
 else:
     colour, keywords = data.points[colour_by].rename(colour_by), None
-figure = map_figure(coords, data.hover, colour, title=f"{manifest['name']} · {colour_by}", keywords=keywords)
+shown = None if SHOW[show] is None else np.flatnonzero(SHOW[show](data.flags).to_numpy())
+if shown is not None:
+    st.caption(f"Showing {len(shown):,} of {len(data.points):,} points ({show.lower()}).")
+figure = map_figure(coords, data.hover, colour, title=f"{manifest['name']} · {colour_by}", keywords=keywords,
+                    rows=shown)
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch")
 
 table = data.points.assign(cluster=[data.keywords.name(int(c)) for c in labels],
                            outlier_score=data.clustering.outlier_scores,
                            x=data.layout_2d[:, 0], y=data.layout_2d[:, 1])
+if data.flags is not None:
+    table = pd.concat([table, data.flags.reset_index(drop=True)], axis=1)
 selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point})
 if selected:
     st.subheader(f"{len(selected):,} selected points")

@@ -8,6 +8,7 @@ from explorer.chunk import ChunkConfig
 from explorer.embed import read_vectors
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
+from explorer.index import METRICS, IndexConfig
 from explorer.ingest import FORMATS, IngestConfig, guess_text_column
 from explorer.pipeline import BuildConfig, build_workspace
 from explorer.sample import sample_file
@@ -70,6 +71,11 @@ else:
     model_id = st.selectbox("Embedding model", list(MODELS), format_func=model_label, key="model_id")
     model_card(MODELS[model_id])
 
+metric = st.selectbox(
+    "Similarity metric", METRICS, key="metric",
+    help="Cosine (the default) compares directions only. Dot product also rewards long vectors; euclidean is a "
+         "distance (lower = closer). The index records the metric and refuses searches with any other.")
+
 spec = MODELS[model_id]
 chunk_config = ChunkConfig(enabled=False)
 if vectors is None and spec.max_tokens:
@@ -89,7 +95,8 @@ if vectors is None and spec.max_tokens:
 name = st.text_input("Workspace name", f"{Path(filename).stem}-{model_id if vectors is None else 'vectors'}",
                      key="workspace_name")
 try:
-    config = BuildConfig(IngestConfig(text_column, id_column, tuple(metadata)), model_id=model_id, chunk=chunk_config)
+    config = BuildConfig(IngestConfig(text_column, id_column, tuple(metadata)), model_id=model_id, chunk=chunk_config,
+                         index=IndexConfig(metric=metric))
     out = workspaces_root() / safe_name(name)
 except InputError as error:
     st.error(str(error))

@@ -61,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
 
+    dupes = commands.add_parser("dupes", help="near-duplicate pairs and groups of a workspace")
+    dupes.add_argument("workspace", type=Path)
+    dupes.add_argument("--threshold", type=float, default=0.95, help="cosine similarity threshold (default 0.95)")
+    dupes.add_argument("--json", action="store_true")
+    dupes.set_defaults(handler=_dupes)
+
+    outliers = commands.add_parser("outliers", help="the most outlying points of a workspace, with reasons")
+    outliers.add_argument("workspace", type=Path)
+    outliers.add_argument("--top", type=int, default=50, help="how many to list (default 50)")
+    outliers.add_argument("-k", type=int, default=10, help="neighbours for the k-NN and LOF scores (default 10)")
+    outliers.add_argument("--json", action="store_true")
+    outliers.set_defaults(handler=_outliers)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -151,6 +164,64 @@ def _search(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for result in results:
         print(f"{result['rank']:>3}  {result['score']:.4f}  {result['id']}#{result['chunk']}  {result['text'][:100]}")
+    return 0
+
+
+def _dupes(args: argparse.Namespace) -> int:
+    from explorer.flags import exact_duplicate_groups
+    from explorer.pipeline import find_duplicates
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    points = workspace.points()
+    pairs = find_duplicates(workspace, args.threshold)
+    ids, chunks = [_plain(value) for value in points["id"]], points["chunk"].to_numpy()
+    split = bool((chunks > 0).any())
+    listed = []
+    for a, b, score in zip(pairs.a.tolist(), pairs.b.tolist(), pairs.scores.tolist()):
+        pair = {"a": ids[a], "b": ids[b], "score": round(score, 6)}
+        if split:
+            pair.update(a_chunk=int(chunks[a]), b_chunk=int(chunks[b]))
+        listed.append(pair)
+    members = {}
+    for row, group in enumerate(pairs.groups.tolist()):
+        if group >= 0:
+            members.setdefault(group, []).append(ids[row])
+    summary = {"threshold": pairs.threshold, "n_pairs": len(listed), "pairs": listed,
+               "groups": [members[group] for group in sorted(members)],
+               "exact_groups": [[ids[row] for row in group] for group in exact_duplicate_groups(points["text"].tolist())],
+               "chained_groups": [members[group] for group in pairs.chained_groups()]}
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"{summary['n_pairs']} pairs at cosine >= {pairs.threshold} in {len(summary['groups'])} groups; "
+          f"{len(summary['exact_groups'])} groups of identical texts; {len(summary['chained_groups'])} chained groups")
+    for pair in listed[:50]:
+        print(f"{pair['score']:.4f}  {pair['a']}  {pair['b']}")
+    return 0
+
+
+def _outliers(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from explorer.pipeline import find_outliers
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    points = workspace.points()
+    scores = find_outliers(workspace, args.k)
+    order = np.argsort(scores.rank)[: max(args.top, 0)]
+    results = [{"rank": int(scores.rank[row]), "id": _plain(points["id"].iloc[row]), "chunk": int(points["chunk"].iloc[row]),
+                "score": round(float(scores.combined[row]), 6), "text": points["text"].iloc[row],
+                "reasons": scores.reasons(int(row)), "knn_distance": round(float(scores.knn_distance[row]), 6),
+                "glosh": round(float(scores.glosh[row]), 6), "lof": round(float(scores.lof[row]), 6)}
+               for row in order]
+    if args.json:
+        print(json.dumps({"k": scores.k, "results": results}))
+        return 0
+    for result in results:
+        print(f"{result['rank']:>4}  {result['score']:.3f}  {result['id']}  {'; '.join(result['reasons'])}  "
+              f"{result['text'][:80]}")
     return 0
 
 

@@ -19,6 +19,8 @@ from explorer.cluster import ClusterConfig, check_cluster_config, cluster_points
 from explorer.embed import embed_texts, precomputed_embeddings
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from explorer.errors import InputError
+from explorer.flags import (DEFAULT_THRESHOLD, DuplicatePairs, OutlierScores, cosine_neighbours, exact_duplicate_groups,
+                            near_duplicates, outlier_scores)
 from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.label import cluster_keywords
@@ -143,6 +145,13 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
             "reduce", upstream=["knn_indices.npy"], n_components=n_components, **asdict(layout_config)))
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering = write_clusters(folder, corpus.texts, points, config.cluster, timings)
+    progress("Flagging near-duplicates and outliers", 0.0)
+    clock = time.perf_counter()
+    if len(corpus) >= 3:
+        cosine_knn = cosine_neighbours(embeddings, knn)
+        pairs = near_duplicates(embeddings, cosine_knn, index=index if index.metric == "cosine" else None)
+        write_flags(folder, corpus.texts, pairs, outlier_scores(cosine_knn, clustering.outlier_scores))
+    timings["flags"] = time.perf_counter() - clock
     return index, clustering
 
 
@@ -188,6 +197,7 @@ def recluster(workspace: Workspace, config: ClusterConfig) -> Clustering:
     """Re-run HDBSCAN with new parameters on the saved 5-D layout and update the workspace."""
     texts = workspace.points()["text"].tolist()
     clustering = write_clusters(workspace.path, texts, workspace.layout(5), config)
+    _refresh_outlier_flags(workspace, texts)
     manifest = workspace.manifest
     manifest["cluster"] = asdict(config)
     manifest.update(n_clusters=clustering.n_clusters, noise_fraction=clustering.noise_fraction)
@@ -206,6 +216,52 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
     store.save_array(workspace.path / "layout_3d.npy", points, store.sidecar(
         "reduce", upstream=["knn_indices.npy"], n_components=3, **asdict(config)))
     return points
+
+
+def find_duplicates(workspace: Workspace, threshold: float = DEFAULT_THRESHOLD) -> DuplicatePairs:
+    """Near-duplicate pairs and groups of the workspace, read off its cosine neighbour graph."""
+    embeddings, index = workspace.embeddings(), workspace.index()
+    return near_duplicates(embeddings, cosine_neighbours(embeddings, workspace.knn()), threshold,
+                           index=index if index.metric == "cosine" else None)
+
+
+def find_outliers(workspace: Workspace, k: int = 10) -> OutlierScores:
+    """The three outlier scores of every point, and their combined rank."""
+    clustering, _, _ = workspace.clustering()
+    return outlier_scores(cosine_neighbours(workspace.embeddings(), workspace.knn()), clustering.outlier_scores, k=k)
+
+
+def write_flags(folder: Path, texts: list[str], pairs: DuplicatePairs, outliers: OutlierScores,
+                drop_rows: set[int] | None = None) -> pd.DataFrame:
+    """Save the flags as columns the map can colour, filter and export by (``flags.parquet``).
+
+    ``drop_rows``: the rows the user decided to drop; by default every near-duplicate but its group's first row.
+    """
+    exact = np.full(len(texts), -1, np.int64)
+    for number, members in enumerate(exact_duplicate_groups(texts)):
+        exact[members] = number
+    first_of_group = pd.Series(np.arange(len(texts))).groupby(pairs.groups).transform("first").to_numpy()
+    default_drops = (pairs.groups >= 0) & (np.arange(len(texts)) != first_of_group)
+    drops = default_drops if drop_rows is None else np.isin(np.arange(len(texts)), sorted(drop_rows))
+    frame = pd.DataFrame({"duplicate_group": pairs.groups, "exact_duplicate_group": exact,
+                          "duplicate_decision": np.where(pairs.groups < 0, "", np.where(drops, "drop", "keep")),
+                          "outlier_rank": outliers.rank, "outlier_combined": outliers.combined,
+                          "outlier_knn_distance": outliers.knn_distance, "outlier_lof": outliers.lof})
+    store.save_frame(folder / "flags.parquet", frame, store.sidecar(
+        "flags", upstream=["knn_indices.npy", "clusters.parquet"], threshold=pairs.threshold, k=outliers.k,
+        n_pairs=len(pairs.a), n_groups=pairs.n_groups))
+    return frame
+
+
+def _refresh_outlier_flags(workspace: Workspace, texts: list[str]) -> None:
+    """After re-clustering (new GLOSH scores): recompute the outlier flags, keeping the duplicate decisions."""
+    flags = workspace.flags()
+    if flags is None or len(texts) < 3:
+        return
+    meta = store.load_json(workspace.path / "flags.json")
+    drops = set(np.flatnonzero(flags["duplicate_decision"].to_numpy() == "drop").tolist())
+    write_flags(workspace.path, texts, find_duplicates(workspace, meta["threshold"]), find_outliers(workspace, meta["k"]),
+                drops)
 
 
 def _manifest(name: str, source: str, config: BuildConfig, corpus: Corpus, report: IngestReport,

@@ -9,6 +9,7 @@ Layout::
     knn_indices.npy, knn_scores.npy   (n, k) neighbour graph from the index
     layout_2d.npy, layout_5d.npy, layout_3d.npy (on demand)
     clusters.parquet, clusters.json   labels, probabilities, outlier scores; keywords + parameters
+    flags.parquet             near-duplicate groups and decisions, outlier scores and rank
 """
 
 from __future__ import annotations
@@ -106,6 +107,11 @@ class Workspace:
         clustering = Clustering(frame["cluster"].to_numpy(np.int64), frame["probability"].to_numpy(np.float32),
                                 frame["outlier_score"].to_numpy(np.float32))
         return clustering, keywords, meta
+
+    def flags(self):
+        """Duplicate and outlier flags per point (``flags.parquet``), or None for workspaces without them."""
+        path = self.path / "flags.parquet"
+        return store.load_frame(path) if path.exists() else None
 
     def version(self) -> float:
         """Changes whenever an artifact is rewritten: a cache key for the UI."""

@@ -14,6 +14,7 @@ import streamlit as st
 from explorer import pipeline, search
 from explorer.cluster import ClusterConfig
 from explorer.encoders import Encoder, load_encoder
+from explorer.flags import DuplicatePairs, OutlierScores, cosine_neighbours
 from explorer.index import VectorIndex
 from explorer.ingest import read_table
 from explorer.reduce import LayoutConfig
@@ -71,6 +72,7 @@ class MapData:
     clustering: Clustering
     keywords: ClusterKeywords
     hover: np.ndarray
+    flags: pd.DataFrame | None
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -79,7 +81,8 @@ def map_data(path: str, version: float) -> MapData:
     workspace = Workspace.open(Path(path))
     clustering, keywords, _ = workspace.clustering()
     points = workspace.points()
-    return MapData(workspace.manifest, points, workspace.layout(2), clustering, keywords, figures.hover_texts(points))
+    return MapData(workspace.manifest, points, workspace.layout(2), clustering, keywords, figures.hover_texts(points),
+                   workspace.flags())
 
 
 @st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")
@@ -127,3 +130,23 @@ def keyword_index(path: str, version: float) -> KeywordIndex:
 def index_recall(path: str, version: float, k: int) -> float:
     data = search_data(path, version)
     return search.index_recall(data.index, data.embeddings, k=k)
+
+
+@st.cache_data(max_entries=16, show_spinner="Finding near-duplicates in the neighbour graph…")
+def duplicates(path: str, version: float, threshold: float) -> DuplicatePairs:
+    return pipeline.find_duplicates(Workspace.open(Path(path)), threshold)
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring outliers…")
+def outliers(path: str, version: float, k: int) -> OutlierScores:
+    return pipeline.find_outliers(Workspace.open(Path(path)), k)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def nearest_texts(path: str, version: float, n: int = 3) -> np.ndarray:
+    """(points,) the texts of each point's n nearest neighbours, joined, for the outlier table."""
+    workspace = Workspace.open(Path(path))
+    texts = workspace.points()["text"].to_numpy()
+    knn = cosine_neighbours(workspace.embeddings(), workspace.knn())
+    return np.array([" | ".join(texts[other][:80] for other in others[:n] if other >= 0) for others in knn.indices],
+                    dtype=object)

@@ -137,3 +137,9 @@ def score_histogram(scores: np.ndarray, *, cut: float | None, metric: str, k: in
                          title={"text": f"The query's {axis} to all {len(scores):,} points"},
                          xaxis_title=axis, yaxis_title="points")
     return figure
+
+
+def diff_html(words: list[tuple[str, bool]]) -> str:
+    """A text as HTML with the words that differ from the other text highlighted; every word escaped."""
+    return " ".join(f"<mark style='background:#ffd8a8'>{html.escape(word, quote=False)}</mark>" if changed
+                    else html.escape(word, quote=False) for word, changed in words)

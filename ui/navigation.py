@@ -17,3 +17,7 @@ def new_workspace_page() -> st.Page:
 
 def search_page() -> st.Page:
     return st.Page("app_pages/search.py", title="Search", icon=":material/search:")
+
+
+def quality_page() -> st.Page:
+    return st.Page("app_pages/quality.py", title="Quality", icon=":material/content_copy:")

@@ -88,11 +88,13 @@ def test_new_workspace_page_builds_the_sample_and_opens_its_map():
     assert at.selectbox(key="text_column").value == "text"
     at.selectbox(key="id_column").select("tweet_id")
     at.multiselect(key="metadata_columns").select("outlet")
+    at.selectbox(key="metric").select("euclidean")
     at.text_input(key="workspace_name").input("sample-from-page").run()
     assert not at.exception
     at.button(key="build").click().run()
     assert not at.exception
     assert at.title[0].value == "Map of sample-from-page"
+    assert "euclidean" in at.caption[0].value  # the index was built for the chosen metric
 
 
 def test_new_workspace_page_explains_a_missing_model():
@@ -176,3 +178,46 @@ def test_search_page_on_precomputed_vectors_offers_keyword_and_vector_upload(twe
     assert at.radio(key="search_mode").options == ["Keyword (BM25)"]
     at.text_input(key="search_query").set_value("cancer").run()
     assert not at.exception and len(at.dataframe[0].value) > 0
+
+
+def test_quality_page_duplicates_review_and_decisions(small_workspace, tmp_path):
+    copy = Workspace.open(shutil.copytree(small_workspace.path, tmp_path / "quality"))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "quality.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(copy.path)
+    at.run()
+    assert not at.exception and at.title[0].value == "Quality of tweets-400"
+    at.slider(key="duplicate_threshold").set_value(0.7).run()
+    assert not at.exception
+    pairs = int(at.metric[0].value.replace(",", ""))
+    assert pairs > 0
+    assert at.number_input(key="review_position").label == f"Pair (1 to {pairs:,})"
+    at.number_input(key="review_position").set_value(pairs).run()
+    assert not at.exception
+    at.button(key="save_flags").click().run()
+    assert not at.exception and "Saved" in at.success[0].value
+    flags = copy.flags()
+    assert (flags["duplicate_group"] >= 0).sum() > 0 and (flags["duplicate_decision"] == "drop").sum() > 0
+    at.slider(key="duplicate_threshold").set_value(1.0).run()
+    assert not at.exception
+
+
+def test_quality_page_outliers_with_reasons_and_map(small_workspace):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "quality.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    at.run()
+    at.toggle(key="outlier_map").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table["rank"].tolist()[:3] == [1, 2, 3] and table["reasons"].iloc[0]
+    figure = _plotly_figures(at)[-1]
+    assert figure["data"][0]["marker"]["showscale"]
+
+
+def test_map_page_colours_and_filters_by_flags(small_workspace):
+    at = _map_page(small_workspace.path)
+    at.selectbox(key="colour_by").select("Outlier score (combined)").run()
+    assert not at.exception
+    at.selectbox(key="show").select("Top 5% outliers").run()
+    assert not at.exception
+    figure = _plotly_figures(at)[0]
+    assert sum(_length(trace["x"]) for trace in figure["data"]) == 20

@@ -1,0 +1,118 @@
+"""Quality: near-duplicates (threshold, groups, review queue, keep/drop decisions) and outliers (three scores)."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer import pipeline
+from explorer.errors import InputError
+from explorer.export import to_safe_csv
+from explorer.flags import decisions_table, exact_duplicate_groups, pairs_table, word_diff
+from explorer.workspace import Workspace
+from ui import cache, state
+from ui.figures import diff_html, map_figure
+from ui.widgets import show_table
+
+path = state.current_workspace()
+if path is None:
+    st.title("Quality")
+    st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
+    st.stop()
+
+workspace = Workspace.open(path)
+version = workspace.version()
+data = cache.map_data(str(path), version)
+name = data.manifest["name"]
+st.title(f"Quality of {name}")
+duplicates_tab, outliers_tab = st.tabs(["Near-duplicates", "Outliers"])
+
+with duplicates_tab:
+    st.caption("Pairs whose cosine similarity reaches the threshold, found in the FAISS neighbour graph, and "
+               "grouped into connected components. Identical texts (after cleaning) are counted separately.")
+    threshold = st.slider("Cosine threshold", 0.50, 1.00, 0.95, 0.005, key="duplicate_threshold", format="%.3f",
+                          help="Two texts at or above this cosine similarity are called near-duplicates.")
+    pairs = cache.duplicates(str(path), version, float(threshold))
+    exact_groups = exact_duplicate_groups(data.points["text"].tolist())
+    chained = pairs.chained_groups()
+    counts = st.columns(4)
+    counts[0].metric("Near-duplicate pairs", f"{len(pairs.a):,}")
+    counts[1].metric("Groups", f"{pairs.n_groups:,}")
+    counts[2].metric("Groups of identical texts", f"{len(exact_groups):,}")
+    counts[3].metric("Chained groups", f"{len(chained):,}",
+                     help="Groups whose two least similar members are below the threshold: A~B and B~C, but not A~C.")
+    if chained:
+        worst = min(chained, key=lambda group: pairs.weakest[group][0])
+        score, first, second = pairs.weakest[worst]
+        st.warning(f"{len(chained)} group(s) are chains: in group {worst}, ids {data.points['id'].iloc[first]} and "
+                   f"{data.points['id'].iloc[second]} are only {score:.3f} similar, linked through other members. "
+                   "Review these before dropping anything.")
+    if len(pairs.a) == 0:
+        st.info("No pair reaches this threshold: lower it to see the closest pairs.")
+    else:
+        queue = pairs_table(pairs, data.points)
+        st.subheader("Review queue")
+        st.caption("Pairs sorted by closeness to the threshold: the ones a person should look at first.")
+        position = st.columns([1, 3])[0].number_input(f"Pair (1 to {len(queue):,})", 1, len(queue), 1,
+                                                      key="review_position")
+        pair = queue.iloc[int(position) - 1]
+        st.caption(f"Group {pair['group']} · cosine {pair['score']:.4f}"
+                   + (" · identical texts" if pair["exact"] else " · differing words highlighted"))
+        left_words, right_words = word_diff(pair["a_text"], pair["b_text"])
+        left, right = st.columns(2)
+        left.text(f"id {pair['a']} (chunk {pair['a_chunk']})")
+        left.html(f"<div style='font-size:0.95rem;line-height:1.5'>{diff_html(left_words)}</div>")
+        right.text(f"id {pair['b']} (chunk {pair['b_chunk']})")
+        right.html(f"<div style='font-size:0.95rem;line-height:1.5'>{diff_html(right_words)}</div>")
+        with st.expander(f"All {len(queue):,} pairs"):
+            show_table(queue.drop(columns=["a_row", "b_row"]))
+
+        st.subheader("Keep or drop")
+        st.caption("One row per group member. By default each group keeps its first row and drops the rest; change "
+                   "any decision, then download the decisions or save them to the workspace (the map can colour, "
+                   "filter and export by them).")
+        decisions = decisions_table(pairs, data.points, cache.search_data(str(path), version).embeddings)
+        edited = st.data_editor(
+            decisions.drop(columns="row").astype({"id": str}), hide_index=True, width="stretch",
+            key=f"decisions-{threshold}", disabled=["id", "chunk", "group", "score", "text"],
+            column_config={"decision": st.column_config.SelectboxColumn("decision", options=["keep", "drop"],
+                                                                        required=True)})
+        drop_rows = set(decisions["row"][edited["decision"].to_numpy() == "drop"].tolist())
+        buttons = st.columns(2)
+        buttons[0].download_button("Download decisions (CSV)",
+                                   to_safe_csv(edited[["id", "chunk", "group", "decision", "score"]]),
+                                   file_name=f"{name}-duplicate-decisions.csv", mime="text/csv",
+                                   key="download_decisions")
+        if buttons[1].button("Save flags to the workspace", key="save_flags",
+                             help="The map then colours and filters by these groups and decisions."):
+            pipeline.write_flags(path, data.points["text"].tolist(), pairs,
+                                 cache.outliers(str(path), version, 10), drop_rows)
+            st.success(f"Saved: {len(drop_rows):,} rows marked to drop at threshold {threshold:.3f}.")
+
+with outliers_tab:
+    st.caption("Three established scores per point, each ranked: the mean cosine distance to its k nearest "
+               "neighbours, HDBSCAN's GLOSH score, and the Local Outlier Factor (LOF). The combined score is the "
+               "mean of the three percentile ranks; the reasons say which scores put a point in their top 5%.")
+    controls = st.columns([1, 1, 1])
+    k = controls[0].number_input("Neighbours (k)", 2, 30, 10, key="outlier_k")
+    top = controls[1].number_input("Show the top", 1, 1000, 50, key="outlier_top")
+    on_map = controls[2].toggle("Colour the map by outlier score", key="outlier_map")
+    try:
+        scores = cache.outliers(str(path), version, int(k))
+    except InputError as error:
+        st.error(str(error))
+        st.stop()
+    order = np.argsort(scores.rank)[: int(top)]
+    nearest = cache.nearest_texts(str(path), version)
+    table = pd.DataFrame({
+        "rank": scores.rank[order], "id": data.points["id"].to_numpy()[order],
+        "chunk": data.points["chunk"].to_numpy()[order], "combined": scores.combined[order],
+        "text": data.points["text"].to_numpy()[order], "reasons": ["; ".join(scores.reasons(int(row))) for row in order],
+        "knn_distance": scores.knn_distance[order], "glosh": scores.glosh[order], "lof": scores.lof[order],
+        "nearest neighbours": nearest[order]})
+    show_table(table)
+    st.download_button("Download outliers (CSV)", to_safe_csv(table), file_name=f"{name}-outliers.csv",
+                       mime="text/csv", key="download_outliers")
+    if on_map:
+        colour = pd.Series(scores.combined, name="outlier score (combined)")
+        st.plotly_chart(map_figure(data.layout_2d, data.hover, colour, title=f"{name} · outlier score"),
+                        key="outlier_map_figure", width="stretch")
