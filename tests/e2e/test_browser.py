@@ -134,4 +134,19 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     page.locator(".legendtext", has_text="query: ebola outbreak").first.wait_for(timeout=30_000)
     page.locator(".legendtext", has_text="results").first.wait_for()
     assert page.get_by_text("The query's cosine similarity to all 150 points").count() == 1
+
+    # Quality: move the duplicate threshold slider to its minimum; the pair count follows.
+    page.get_by_role("link", name="Quality").click()
+    page.get_by_role("heading", name="Quality of tweets-with-payloads-all-MiniLM-L6-v2").wait_for(timeout=60_000)
+    pairs = page.locator("[data-testid=stMetricValue]").first
+    pairs.wait_for(timeout=60_000)
+    before = pairs.inner_text()
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    slider.press("Home")
+    page.get_by_text("0.500").first.wait_for(timeout=30_000)
+    page.get_by_text("Review queue").wait_for(timeout=60_000)
+    after = int(page.locator("[data-testid=stMetricValue]").first.inner_text().replace(",", ""))
+    assert after > int(before.replace(",", "")) and after > 0
+    page.get_by_role("button", name="Download decisions (CSV)").wait_for(timeout=30_000)
     assert dialogs == []
