@@ -74,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     outliers.add_argument("--json", action="store_true")
     outliers.set_defaults(handler=_outliers)
 
+    audit = commands.add_parser("audit", help="calibration audit of a model on labelled text pairs")
+    audit.add_argument("pairs", type=Path, help="text_a, text_b and label (0/1) or score (graded) columns")
+    audit.add_argument("--model", required=True, help="model id (see 'models')")
+    audit.add_argument("--threshold", type=float, default=0.7, help="cosine threshold (default 0.7)")
+    audit.add_argument("--fail-below-auc", type=float, help="exit 1 when the ROC AUC is below this")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(handler=_audit)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -222,6 +230,31 @@ def _outliers(args: argparse.Namespace) -> int:
     for result in results:
         print(f"{result['rank']:>4}  {result['score']:.3f}  {result['id']}  {'; '.join(result['reasons'])}  "
               f"{result['text'][:80]}")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from explorer.audit import audit_pairs, pair_scores, read_pairs
+    from explorer.encoders import get_spec, load_encoder
+    from explorer.ingest import read_table
+
+    spec = get_spec(args.model)
+    if not spec.available():
+        raise InputError(f"The model {spec.id} is not installed: {spec.install}")
+    pairs = read_pairs(read_table(_read(args.pairs), args.pairs.name))
+    encoder = load_encoder(args.model)
+    result = audit_pairs(pairs, pair_scores(pairs, encoder), model=args.model, threshold=args.threshold)
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for field, value in summary.items():
+            print(f"{field:>24}: {value}")
+        for note in result.notes:
+            print(f"{'note':>24}: {note}")
+    if args.fail_below_auc is not None and (result.auc is None or result.auc < args.fail_below_auc):
+        print(f"error: ROC AUC {result.auc} is below {args.fail_below_auc}", file=sys.stderr)
+        return 1
     return 0
 
 

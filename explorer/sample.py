@@ -1,4 +1,4 @@
-"""The bundled sample corpus (Health News in Twitter, CC BY 4.0) and its default workspace."""
+"""The bundled sample corpus (Health News in Twitter, CC BY 4.0) and its default workspace; the example pairs file."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ SAMPLE_NAME = "health-tweets-sample"
 
 def sample_file() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "sample" / "health_tweets.csv"
+
+
+def sts_pairs_file() -> Path:
+    """500 labelled STS-B sentence pairs (``text_a, text_b, score`` 0-5, ``genre``): the audit's example file."""
+    return Path(__file__).resolve().parent.parent / "data" / "sample" / "sts_b_pairs.csv"
 
 
 def sample_config() -> BuildConfig:

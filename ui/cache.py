@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import pipeline, search
+from explorer import audit, pipeline, search, similarity
+from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
 from explorer.encoders import Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, cosine_neighbours
@@ -19,6 +20,7 @@ from explorer.index import VectorIndex
 from explorer.ingest import read_table
 from explorer.reduce import LayoutConfig
 from explorer.search import KeywordIndex
+from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Workspace
 from ui import figures
@@ -150,3 +152,17 @@ def nearest_texts(path: str, version: float, n: int = 3) -> np.ndarray:
     knn = cosine_neighbours(workspace.embeddings(), workspace.knn())
     return np.array([" | ".join(texts[other][:80] for other in others[:n] if other >= 0) for others in knn.indices],
                     dtype=object)
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing the similarity distributions…")
+def similarity_profile(path: str, version: float, centre: bool) -> SimilarityProfile:
+    workspace = Workspace.open(Path(path))
+    clustering, _, _ = workspace.clustering()
+    return similarity.similarity_profile(workspace.embeddings(), clustering.labels, centre=centre, knn=workspace.knn())
+
+
+@st.cache_data(max_entries=8, show_spinner="Embedding the pairs…")
+def scored_pairs(data: bytes, filename: str, model_id: str) -> tuple[LabelledPairs, np.ndarray]:
+    """The validated pairs and their cosine under ``model_id``, computed once per file and model."""
+    pairs = audit.read_pairs(uploaded_table(data, filename))
+    return pairs, audit.pair_scores(pairs, encoder(model_id))

@@ -143,3 +143,44 @@ def diff_html(words: list[tuple[str, bool]]) -> str:
     """A text as HTML with the words that differ from the other text highlighted; every word escaped."""
     return " ".join(f"<mark style='background:#ffd8a8'>{html.escape(word, quote=False)}</mark>" if changed
                     else html.escape(word, quote=False) for word, changed in words)
+
+
+def distributions_figure(series: dict[str, np.ndarray], *, title: str, x_title: str, ecdf: bool = False,
+                         marks: dict[str, float] | None = None) -> go.Figure:
+    """Overlaid, normalised histograms (or ECDFs) of several score samples, with optional vertical marks."""
+    figure = go.Figure()
+    for position, (name, values) in enumerate(series.items()):
+        if len(values) == 0:
+            continue
+        colour = PALETTE[position % len(PALETTE)]
+        if ecdf:
+            ordered = np.sort(values)
+            figure.add_trace(go.Scatter(x=ordered, y=np.arange(1, len(ordered) + 1) / len(ordered), mode="lines",
+                                        name=html.escape(name, quote=False), line={"color": colour}))
+        else:
+            figure.add_trace(go.Histogram(x=values, name=html.escape(name, quote=False), histnorm="probability",
+                                          nbinsx=60, opacity=0.55, marker={"color": colour}))
+    for label, value in (marks or {}).items():
+        figure.add_vline(x=value, line={"color": "#444", "dash": "dash"},
+                         annotation={"text": html.escape(label, quote=False)})
+    figure.update_layout(barmode="overlay", height=340, title={"text": html.escape(title, quote=False)},
+                         margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title=x_title,
+                         yaxis_title="share of pairs at or below" if ecdf else "share of pairs",
+                         legend={"orientation": "h", "y": -0.25})
+    return figure
+
+
+def curve_figure(curve: pd.DataFrame, *, threshold: float, best: float | None) -> go.Figure:
+    """Precision, recall and F1 against the cosine threshold."""
+    figure = go.Figure()
+    for position, metric in enumerate(("precision", "recall", "f1")):
+        figure.add_trace(go.Scatter(x=curve["threshold"], y=curve[metric], mode="lines", name=metric,
+                                    line={"color": PALETTE[position]}))
+    figure.add_vline(x=threshold, line={"color": "#444", "dash": "dash"}, annotation={"text": f"{threshold:.2f}"})
+    if best is not None:
+        figure.add_vline(x=best, line={"color": "#d62728", "dash": "dot"},
+                         annotation={"text": f"best F1 at {best:.3f}", "yanchor": "bottom"})
+    figure.update_layout(height=340, title={"text": "Precision, recall and F1 by threshold"},
+                         margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title="cosine threshold",
+                         yaxis={"range": [0, 1.02]}, legend={"orientation": "h", "y": -0.25})
+    return figure

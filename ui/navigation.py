@@ -21,3 +21,11 @@ def search_page() -> st.Page:
 
 def quality_page() -> st.Page:
     return st.Page("app_pages/quality.py", title="Quality", icon=":material/content_copy:")
+
+
+def similarity_page() -> st.Page:
+    return st.Page("app_pages/similarity.py", title="Similarity", icon=":material/bar_chart:")
+
+
+def audit_page() -> st.Page:
+    return st.Page("app_pages/audit.py", title="Calibration audit", icon=":material/rule:")

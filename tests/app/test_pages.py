@@ -221,3 +221,31 @@ def test_map_page_colours_and_filters_by_flags(small_workspace):
     assert not at.exception
     figure = _plotly_figures(at)[0]
     assert sum(_length(trace["x"]) for trace in figure["data"]) == 20
+
+
+def test_similarity_page_headlines_and_centring(small_workspace):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "similarity.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    at.run()
+    assert not at.exception and at.title[0].value == "Similarity in tweets-400"
+    raw = float(at.metric[0].value)
+    assert 0 < raw < 1 and "anisotropy" in at.markdown[0].value
+    figures = _plotly_figures(at)
+    assert figures[0]["data"][0]["type"] == "histogram" and len(figures) == 2
+    at.toggle(key="centre").set_value(True).run()
+    assert not at.exception and abs(float(at.metric[0].value)) < raw
+    at.toggle(key="ecdf").set_value(True).run()
+    assert _plotly_figures(at)[0]["data"][0]["type"] == "scatter"
+
+
+def test_audit_page_on_the_example_pairs():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "audit.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    at.radio(key="pairs_source").set_value("Example: 500 STS-B pairs (graded 0-5)").run()
+    assert not at.exception
+    labels = [metric.label for metric in at.metric]
+    assert labels[0] == "ROC AUC" and 0.8 < float(at.metric[0].value) <= 1
+    assert float(at.metric[4].value) > 0.7  # Spearman on graded scores
+    at.slider(key="audit_threshold").set_value(0.5).run()
+    assert not at.exception and at.metric[1].label == "Relevant ≥ 0.50"
+    assert "wrong side of 0.50" in at.subheader[0].value

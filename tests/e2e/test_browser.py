@@ -8,6 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from ..conftest import ROOT
@@ -149,4 +150,17 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     after = int(page.locator("[data-testid=stMetricValue]").first.inner_text().replace(",", ""))
     assert after > int(before.replace(",", "")) and after > 0
     page.get_by_role("button", name="Download decisions (CSV)").wait_for(timeout=30_000)
+
+    # Calibration audit: upload a labelled pairs file (real STS-B pairs, one carrying a payload).
+    pairs = pd.read_csv(ROOT / "data" / "sample" / "sts_b_pairs.csv").head(80)
+    pairs = pairs.assign(label=(pairs["score"] >= 4).astype(int)).drop(columns=["score", "genre"])
+    pairs.loc[0, "text_a"] = PAYLOADS[1]
+    pairs_path = upload_csv.parent / "pairs.csv"
+    pairs.to_csv(pairs_path, index=False)
+    page.get_by_role("link", name="Calibration audit").click()
+    page.get_by_role("heading", name="Calibration audit").wait_for(timeout=60_000)
+    page.locator("input[type=file]").first.set_input_files(str(pairs_path))
+    page.get_by_text("ROC AUC").first.wait_for(timeout=120_000)
+    page.get_by_text("Precision, recall and F1 by threshold").wait_for(timeout=60_000)
+    assert page.locator("img[src='x']").count() == 0
     assert dialogs == []

@@ -1,0 +1,82 @@
+"""Calibration audit: upload labelled text pairs, see whether a model separates relevant from irrelevant ones."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.audit import DEFAULT_THRESHOLD, audit_pairs
+from explorer.encoders import DEFAULT_MODEL, MODELS
+from explorer.errors import InputError
+from explorer.export import to_safe_csv
+from explorer.ingest import FORMATS
+from explorer.sample import sts_pairs_file
+from ui import cache
+from ui.figures import curve_figure, distributions_figure
+from ui.widgets import model_label, show_table
+
+UPLOAD, EXAMPLE = "Upload a pairs file", "Example: 500 STS-B pairs (graded 0-5)"
+
+st.title("Calibration audit")
+st.caption("Is the model good enough for retrieval on your data? Give pairs of texts labelled relevant or not "
+           "(`text_a, text_b, label` with 1/0) or graded (`text_a, text_b, score`, e.g. 0-5). Rule of thumb: "
+           "relevant pairs should mostly score above about 0.7 cosine, and irrelevant ones below it.")
+example = sts_pairs_file()
+st.download_button("Download the example pairs file (CSV)", example.read_bytes(), file_name=example.name,
+                   mime="text/csv", key="download_example")
+source = st.radio("Pairs", [UPLOAD, EXAMPLE], horizontal=True, key="pairs_source")
+if source == UPLOAD:
+    upload = st.file_uploader("Pairs file", type=[ext.lstrip(".") for ext in FORMATS], key="pairs_file")
+    if upload is None:
+        st.stop()
+    data, filename = upload.getvalue(), upload.name
+else:
+    data, filename = example.read_bytes(), example.name
+
+available = [model_id for model_id, spec in MODELS.items() if spec.available()]
+controls = st.columns([2, 1])
+model_id = controls[0].selectbox("Model", available, index=available.index(DEFAULT_MODEL), format_func=model_label,
+                                 key="audit_model")
+threshold = controls[1].slider("Threshold (cosine)", -1.0, 1.0, DEFAULT_THRESHOLD, 0.01, key="audit_threshold")
+try:
+    pairs, scores = cache.scored_pairs(data, filename, model_id)
+    result = audit_pairs(pairs, scores, model=model_id, threshold=threshold)
+except InputError as error:
+    st.error(f"This pairs file cannot be audited: {error}")
+    st.stop()
+for note in result.notes:
+    st.info(note)
+if pairs.graded is not None:
+    st.caption(f"Graded scores: pairs scoring {pairs.relevant_from:g} or more count as relevant "
+               f"({int(pairs.relevant.sum()):,} of {len(scores):,}).")
+
+headline = st.columns(5)
+headline[0].metric("ROC AUC", "undefined" if result.auc is None else f"{result.auc:.3f}",
+                   help="The chance that a random relevant pair scores above a random irrelevant one.")
+headline[1].metric(f"Relevant ≥ {threshold:.2f}", "—" if result.share_relevant_above is None
+                   else f"{result.share_relevant_above:.0%}")
+headline[2].metric(f"Irrelevant ≥ {threshold:.2f}", "—" if result.share_irrelevant_above is None
+                   else f"{result.share_irrelevant_above:.0%}")
+if result.best_threshold is not None:
+    low, high = result.best_threshold_interval
+    headline[3].metric("F1-best threshold", f"{result.best_threshold:.3f}",
+                       help=f"95% bootstrap interval {low:.3f} to {high:.3f}")
+    headline[3].caption(f"95% interval {low:.3f}–{high:.3f}; F1 {result.best_f1:.3f}")
+else:
+    headline[3].metric("F1-best threshold", "undefined")
+headline[4].metric("Spearman (graded)", "—" if result.spearman is None else f"{result.spearman:.3f}")
+
+st.plotly_chart(distributions_figure(
+    {"relevant pairs": scores[pairs.relevant], "irrelevant pairs": scores[~pairs.relevant]},
+    title=f"Cosine of relevant vs irrelevant pairs ({model_id})", x_title="cosine similarity",
+    marks={f"threshold {threshold:.2f}": threshold}), key="pairs_figure", width="stretch")
+st.plotly_chart(curve_figure(result.curve, threshold=threshold, best=result.best_threshold), key="curve_figure",
+                width="stretch")
+table = pd.DataFrame({"text_a": pairs.text_a, "text_b": pairs.text_b, "relevant": pairs.relevant,
+                      "cosine": np.round(scores, 4)})
+if pairs.graded is not None:
+    table["score"] = pairs.graded
+misjudged = table[(table["relevant"] & (table["cosine"] < threshold)) | (~table["relevant"] & (table["cosine"] >= threshold))]
+st.subheader(f"{len(misjudged):,} pairs on the wrong side of {threshold:.2f}")
+show_table(misjudged.sort_values("cosine"))
+st.download_button("Download all pairs with their cosine (CSV)", to_safe_csv(table),
+                   file_name=f"audit-{model_id}.csv", mime="text/csv", key="download_audit")

@@ -1,0 +1,49 @@
+"""Similarity: how the corpus's vectors relate: random-pair baseline, nearest neighbours, clusters, anisotropy
+and hubness, raw or centred."""
+
+import streamlit as st
+
+from explorer.errors import InputError
+from explorer.workspace import Workspace
+from ui import cache, state
+from ui.figures import distributions_figure
+
+path = state.current_workspace()
+if path is None:
+    st.title("Similarity")
+    st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
+    st.stop()
+
+workspace = Workspace.open(path)
+version = workspace.version()
+manifest = cache.map_data(str(path), version).manifest
+st.title(f"Similarity in {manifest['name']}")
+st.caption(f"Cosine similarity between the {manifest['n_points']:,} vectors of {manifest['model']}. Read any score "
+           "against the random-pair baseline: that is what 'unrelated' looks like for this model on this corpus.")
+controls = st.columns(2)
+centre = controls[0].toggle("Centre the vectors (subtract the corpus mean)", key="centre",
+                            help="Removes the direction all vectors share; watch the baseline move towards 0.")
+ecdf = controls[1].toggle("Cumulative (ECDF) instead of histograms", key="ecdf")
+try:
+    profile = cache.similarity_profile(str(path), version, centre)
+except InputError as error:
+    st.error(str(error))
+    st.stop()
+
+figures = st.columns(2)
+figures[0].metric("Anisotropy (mean random-pair cosine)", f"{profile.anisotropy:.3f}")
+figures[0].write(profile.anisotropy_sentence())
+figures[1].metric(f"Hubness (skewness of {profile.k}-occurrence)", f"{profile.hubness:.2f}")
+figures[1].write(profile.hubness_sentence())
+label = " (centred)" if centre else ""
+st.plotly_chart(distributions_figure(
+    {"random pairs (baseline)": profile.random_pairs, "each point's nearest neighbour": profile.nearest},
+    title=f"Random pairs vs nearest neighbours{label}", x_title="cosine similarity", ecdf=ecdf,
+    marks={"baseline mean": profile.anisotropy}), key="baseline_figure", width="stretch")
+if len(profile.within):
+    st.plotly_chart(distributions_figure(
+        {"same cluster": profile.within, "different clusters": profile.between},
+        title=f"Within vs between HDBSCAN clusters{label}", x_title="cosine similarity", ecdf=ecdf),
+        key="cluster_figure", width="stretch")
+else:
+    st.info("Fewer than two clusters: no within/between comparison (try re-clustering on the Map page).")
