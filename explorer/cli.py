@@ -82,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(handler=_audit)
 
+    evaluation = commands.add_parser("eval", help="retrieval evaluation (recall, MRR, nDCG) through a FAISS index")
+    evaluation.add_argument("--corpus", type=Path, required=True, help="doc_id, text")
+    evaluation.add_argument("--queries", type=Path, required=True,
+                            help="query_id, query, relevant_doc_id (one row per relevant document)")
+    evaluation.add_argument("--model", required=True, help="model id (see 'models')")
+    evaluation.add_argument("-k", type=int, default=10, help="the cut-off for listing failures (default 10)")
+    evaluation.add_argument("--fail-below-recall", type=float, help="exit 1 when recall@k is below this")
+    evaluation.add_argument("--json", action="store_true")
+    evaluation.set_defaults(handler=_eval)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -235,14 +245,10 @@ def _outliers(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     from explorer.audit import audit_pairs, pair_scores, read_pairs
-    from explorer.encoders import get_spec, load_encoder
     from explorer.ingest import read_table
 
-    spec = get_spec(args.model)
-    if not spec.available():
-        raise InputError(f"The model {spec.id} is not installed: {spec.install}")
     pairs = read_pairs(read_table(_read(args.pairs), args.pairs.name))
-    encoder = load_encoder(args.model)
+    encoder = _available_encoder(args.model)
     result = audit_pairs(pairs, pair_scores(pairs, encoder), model=args.model, threshold=args.threshold)
     summary = result.summary()
     if args.json:
@@ -256,6 +262,38 @@ def _audit(args: argparse.Namespace) -> int:
         print(f"error: ROC AUC {result.auc} is below {args.fail_below_auc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from explorer.ingest import read_table
+    from explorer.retrieval import evaluate, read_retrieval
+
+    encoder = _available_encoder(args.model)
+    data = read_retrieval(read_table(_read(args.corpus), args.corpus.name),
+                          read_table(_read(args.queries), args.queries.name))
+    report = evaluate(data, encoder, k=args.k)
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for field, value in summary.items():
+            print(f"{field:>10}: {value}")
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    recall = report.recall_at_k()
+    if args.fail_below_recall is not None and recall < args.fail_below_recall:
+        print(f"error: recall@{args.k} {recall:.4f} is below {args.fail_below_recall}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _available_encoder(model_id: str):
+    from explorer.encoders import get_spec, load_encoder
+
+    spec = get_spec(model_id)
+    if not spec.available():
+        raise InputError(f"The model {spec.id} is not installed: {spec.install}")
+    return load_encoder(model_id)
 
 
 def _plain(value):

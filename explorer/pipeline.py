@@ -218,6 +218,15 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
     return points
 
 
+def map_layout(embeddings: Embeddings, config: LayoutConfig = LayoutConfig()) -> np.ndarray:
+    """A 2-D map of any vectors, built like a workspace's (FAISS k-NN graph, then UMAP; PCA when tiny)."""
+    index = VectorIndex.build(embeddings)
+    knn = index.knn_graph(embeddings, min(KNN_K, len(embeddings) - 1))
+    [coordinates] = _layouts(_graph_or_none(knn, embeddings.vectors, config), embeddings.vectors, [(2, config)],
+                             index.metric)
+    return coordinates
+
+
 def find_duplicates(workspace: Workspace, threshold: float = DEFAULT_THRESHOLD) -> DuplicatePairs:
     """Near-duplicate pairs and groups of the workspace, read off its cosine neighbour graph."""
     embeddings, index = workspace.embeddings(), workspace.index()

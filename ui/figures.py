@@ -94,7 +94,7 @@ def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray, *, name: str
     return go.Scattergl(x=coords[:, 0], y=coords[:, 1], **common)
 
 
-def search_figure(coords: np.ndarray, hover: np.ndarray, labels: np.ndarray, keywords: ClusterKeywords, *,
+def search_figure(coords: np.ndarray, hover: np.ndarray, labels: np.ndarray | None, keywords: ClusterKeywords | None, *,
                   title: str, hits: np.ndarray, hit_labels: list[str], origin: np.ndarray | None,
                   origin_label: str) -> go.Figure:
     """The map in muted cluster colours with search results on top: each result ringed and numbered, joined
@@ -103,8 +103,10 @@ def search_figure(coords: np.ndarray, hover: np.ndarray, labels: np.ndarray, key
     Args:
         hits: (k,) result rows, best first; ``hit_labels`` their escaped hover labels.
         origin: where the query sits on the map, or None when it could not be placed (keyword search).
+        labels, keywords: clusters to colour the base map by; None draws every point alike.
     """
-    figure = map_figure(coords, hover, pd.Series(labels), title=title, keywords=keywords)
+    colour = pd.Series(labels) if labels is not None else pd.Series(np.full(len(coords), "documents"))
+    figure = map_figure(coords, hover, colour, title=title, keywords=keywords)
     figure.update_traces(marker={"opacity": 0.25})
     hit_coords = coords[hits]
     if origin is not None and len(hits):

@@ -29,3 +29,7 @@ def similarity_page() -> st.Page:
 
 def audit_page() -> st.Page:
     return st.Page("app_pages/audit.py", title="Calibration audit", icon=":material/rule:")
+
+
+def evaluation_page() -> st.Page:
+    return st.Page("app_pages/evaluation.py", title="Retrieval evaluation", icon=":material/fact_check:")

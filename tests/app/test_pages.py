@@ -249,3 +249,19 @@ def test_audit_page_on_the_example_pairs():
     at.slider(key="audit_threshold").set_value(0.5).run()
     assert not at.exception and at.metric[1].label == "Relevant ≥ 0.50"
     assert "wrong side of 0.50" in at.subheader[0].value
+
+
+def test_evaluation_page_compares_models_and_maps_a_failure():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    at.multiselect(key="evaluation_models").select("wordllama-l2").run()
+    assert not at.exception
+    summary = at.dataframe[0].value
+    assert summary["model"].tolist() == ["all-MiniLM-L6-v2", "wordllama-l2"]
+    assert (summary["n_queries"] == 40).all() and (summary["recall@10"] >= summary["recall@1"]).all()
+    at.number_input(key="evaluation_k").set_value(1).run()
+    assert not at.exception
+    assert "missed a relevant document in the top 1 " in at.subheader[1].value
+    figure = _plotly_figures(at)[-1]
+    names = [trace["name"] for trace in figure["data"]]
+    assert "results" in names and any(name.startswith("relevant document") for name in names)

@@ -1,0 +1,90 @@
+"""Retrieval evaluation: recall@k, MRR and nDCG through our own FAISS index, for one or several models side by
+side, with a browser of the failed queries and a map that shows where they went wrong."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.encoders import DEFAULT_MODEL, MODELS
+from explorer.errors import InputError
+from explorer.export import to_safe_csv
+from explorer.ingest import FORMATS
+from explorer.sample import news_retrieval_example
+from ui import cache
+from ui.figures import hover_text, search_figure
+from ui.widgets import model_label, show_table
+
+UPLOAD, EXAMPLE = "Upload a corpus and queries", "Example: 40 news articles, each title finding its article"
+TYPES = [ext.lstrip(".") for ext in FORMATS]
+
+st.title("Retrieval evaluation")
+st.caption("Would search find the right documents? Upload the corpus (`doc_id, text`) and labelled queries "
+           "(`query_id, query, relevant_doc_id`, one row per relevant document). Each model embeds both, the "
+           "corpus goes into a FAISS index (cosine), and every query is searched. Rule of thumb: recall@10 above "
+           "0.9 is good, below 0.7 is not.")
+source = st.radio("Data", [EXAMPLE, UPLOAD], horizontal=True, key="evaluation_source")
+if source == UPLOAD:
+    columns = st.columns(2)
+    corpus_file = columns[0].file_uploader("Corpus", type=TYPES, key="evaluation_corpus")
+    queries_file = columns[1].file_uploader("Queries", type=TYPES, key="evaluation_queries")
+    if corpus_file is None or queries_file is None:
+        st.stop()
+    corpus = (corpus_file.getvalue(), corpus_file.name)
+    queries = (queries_file.getvalue(), queries_file.name)
+else:
+    example_corpus, example_queries = news_retrieval_example()
+    corpus = (example_corpus.to_csv(index=False).encode(), "corpus.csv")
+    queries = (example_queries.to_csv(index=False).encode(), "queries.csv")
+
+available = [model_id for model_id, spec in MODELS.items() if spec.available()]
+controls = st.columns([3, 1])
+models = controls[0].multiselect("Models (pick several to compare them)", available, default=[DEFAULT_MODEL],
+                                 format_func=model_label, key="evaluation_models")
+k = controls[1].number_input("k (failures are misses in the top k)", 1, 100, 10, key="evaluation_k")
+if not models:
+    st.info("Pick at least one model.")
+    st.stop()
+reports = {}
+try:
+    for model_id in models:
+        data, reports[model_id] = cache.retrieval_report(*corpus, *queries, model_id, int(k))
+except InputError as error:
+    st.error(f"These files cannot be evaluated: {error}")
+    st.stop()
+for note in data.notes:
+    st.warning(note)
+
+st.subheader(f"{len(data.query_ids):,} queries over {len(data.doc_ids):,} documents")
+summary = pd.DataFrame([report.summary() for report in reports.values()])
+show_table(summary, column_config={name: st.column_config.NumberColumn(format="%.3f")
+                                   for name in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")})
+st.download_button("Download the comparison (CSV)", to_safe_csv(summary), file_name="retrieval-comparison.csv",
+                   mime="text/csv", key="download_comparison")
+
+chosen = st.selectbox("Failures of", models, format_func=model_label, key="evaluation_failures_model")
+report = reports[chosen]
+failures = report.failures(data)
+st.subheader(f"{len(failures):,} {'query' if len(failures) == 1 else 'queries'} missed a relevant document in the "
+             f"top {int(k)} ({chosen})")
+if len(failures):
+    show_table(failures)
+    st.download_button("Download the failures (CSV)", to_safe_csv(failures), file_name=f"failures-{chosen}.csv",
+                       mime="text/csv", key="download_failures")
+    picked = st.selectbox("Show a failed query on the map", failures["query_id"].tolist(),
+                          format_func=lambda query_id: f"{query_id}: {data.query_texts[list(data.query_ids).index(query_id)][:80]}",
+                          key="evaluation_failure")
+    number = list(data.query_ids).index(picked)
+    coords = cache.corpus_map(report.doc_vectors)
+    hover = np.array([f"<b>{hover_text(str(doc_id))}</b><br>{hover_text(text)}"
+                      for doc_id, text in zip(data.doc_ids, data.doc_texts)], dtype=object)
+    outranking = report.ranked[number][: int(k)]
+    outranking = outranking[outranking >= 0]
+    relevant = data.relevant[number]
+    st.plotly_chart(search_figure(
+        coords, hover, None, None, hits=outranking,
+        hit_labels=[f"<b>#{rank}</b> {hover[row]}" for rank, row in enumerate(outranking, start=1)],
+        origin=coords[relevant].mean(axis=0), origin_label=f"relevant document(s) of query {picked}",
+        title=f"Query {picked}: the star marks its relevant document(s); numbered points are what the index "
+              "returned instead"), key="failure_map", width="stretch")
+else:
+    st.success(f"Every query found all its relevant documents in the top {int(k)}.")
