@@ -34,15 +34,36 @@ else:
 
 available = [model_id for model_id, spec in MODELS.items() if spec.available()]
 controls = st.columns([2, 1])
-model_id = controls[0].selectbox("Model", available, index=available.index(DEFAULT_MODEL), format_func=model_label,
-                                 key="audit_model")
+models = controls[0].multiselect("Models (pick several to compare them; the first is shown in detail)", available,
+                                 default=[DEFAULT_MODEL], format_func=model_label, key="audit_models")
 threshold = controls[1].slider("Threshold (cosine)", -1.0, 1.0, DEFAULT_THRESHOLD, 0.01, key="audit_threshold")
+if not models:
+    st.info("Pick at least one model.")
+    st.stop()
+audits = {}
 try:
-    pairs, scores = cache.scored_pairs(data, filename, model_id)
-    result = audit_pairs(pairs, scores, model=model_id, threshold=threshold)
+    for model_id in models:
+        pairs, scores = cache.scored_pairs(data, filename, model_id)
+        audits[model_id] = audit_pairs(pairs, scores, model=model_id, threshold=threshold)
 except InputError as error:
     st.error(f"This pairs file cannot be audited: {error}")
     st.stop()
+model_id = models[0]
+result = audits[model_id]
+pairs, scores = result.pairs, result.scores
+if len(models) > 1:
+    st.subheader("Side by side")
+    comparison = pd.DataFrame([audit.summary() for audit in audits.values()])
+    show_table(comparison, column_config={name: st.column_config.NumberColumn(format="%.3f") for name in (
+        "auc", "share_relevant_above", "share_irrelevant_above", "best_threshold", "best_f1", "spearman")})
+    st.plotly_chart(distributions_figure(
+        {f"{name}: relevant": audit.scores[audit.pairs.relevant] for name, audit in audits.items()}
+        | {f"{name}: irrelevant": audit.scores[~audit.pairs.relevant] for name, audit in audits.items()},
+        title="Cosine of relevant and irrelevant pairs, by model", x_title="cosine similarity", ecdf=True,
+        marks={f"threshold {threshold:.2f}": threshold}), key="comparison_figure", width="stretch")
+    st.download_button("Download the comparison (CSV)", to_safe_csv(comparison), file_name="audit-comparison.csv",
+                       mime="text/csv", key="download_audit_comparison")
+    st.subheader(f"In detail: {model_id}")
 for note in result.notes:
     st.info(note)
 if pairs.graded is not None:

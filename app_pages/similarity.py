@@ -1,12 +1,16 @@
 """Similarity: how the corpus's vectors relate: random-pair baseline, nearest neighbours, clusters, anisotropy
 and hubness, raw or centred."""
 
+import pandas as pd
 import streamlit as st
 
+from explorer.encoders import MODELS
 from explorer.errors import InputError
+from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from ui import cache, state
-from ui.figures import distributions_figure
+from ui.figures import distributions_figure, map_figure
+from ui.widgets import model_label, show_table
 
 path = state.current_workspace()
 if path is None:
@@ -47,3 +51,24 @@ if len(profile.within):
         key="cluster_figure", width="stretch")
 else:
     st.info("Fewer than two clusters: no within/between comparison (try re-clustering on the Map page).")
+
+st.subheader("Compare neighbourhoods with another model")
+st.caption("Embed the same texts with a second model and compare each point's 10 nearest neighbours under both: "
+           "where the models agree, the neighbourhood stays; where they disagree, it changes.")
+others = [model_id for model_id, spec in MODELS.items() if spec.available() and model_id != manifest["model"]]
+compare = st.columns([3, 1])
+other = compare[0].selectbox("Other model", others, format_func=model_label, key="other_model")
+if compare[1].button("Compare", key="compare_models") or st.session_state.get("compared_with") == other:
+    st.session_state["compared_with"] = other
+    overlap = cache.neighbourhood_overlap(str(path), version, other, 10)
+    data = cache.map_data(str(path), version)
+    st.metric(f"Mean share of the 10 nearest neighbours kept by {other}", f"{overlap.mean():.0%}")
+    change = pd.Series(1.0 - overlap, name="neighbourhood change")
+    st.plotly_chart(map_figure(data.layout_2d, data.hover, change,
+                               title=f"How much each point's neighbourhood changes with {other} (1 = entirely)",
+                               continuous=True),
+                    key="change_map", width="stretch")
+    changed = data.points.assign(**{"neighbours kept": overlap}).sort_values("neighbours kept", kind="stable")
+    show_table(changed.head(50))
+    st.download_button("Download every point's overlap (CSV)", to_safe_csv(changed),
+                       file_name=f"{manifest['name']}-vs-{other}.csv", mime="text/csv", key="download_overlap")

@@ -26,6 +26,7 @@ from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.label import cluster_keywords
 from explorer.reduce import (MIN_POINTS, FuzzyGraph, LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph,
                              layouts, small_layout)
+from explorer.similarity import neighbourhood_overlap
 from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport, Neighbors
 from explorer.workspace import MANIFEST, Workspace, embeddings_cache
 
@@ -303,3 +304,15 @@ def _swap_into_place(building: Path, out: Path) -> None:
         out.rename(previous)
     building.rename(out)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def compare_models(workspace: Workspace, other: Encoder, *, k: int = 10, cache_dir: Path | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(n,) share of each point's k nearest neighbours that stay the same when the workspace's texts are embedded
+    with ``other`` instead of the workspace's model (cosine neighbours under both)."""
+    texts = workspace.points()["text"].tolist()
+    embeddings = workspace.embeddings()
+    theirs = embed_texts(texts, other, cache_dir=cache_dir or embeddings_cache(), progress=progress)
+    ours_graph = cosine_neighbours(embeddings, workspace.knn(), k=k)
+    their_graph = VectorIndex.build(theirs).knn_graph(theirs, k)
+    return neighbourhood_overlap(ours_graph, their_graph, k=k)

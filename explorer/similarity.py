@@ -112,3 +112,16 @@ def _cluster_pairs(unit: np.ndarray, labels: np.ndarray, n_pairs: int,
     between = [first[~same][:n_pairs], second[~same][:n_pairs]]
     return (np.einsum("ij,ij->i", unit[within[0]], unit[within[1]]).astype(np.float32),
             np.einsum("ij,ij->i", unit[between[0]], unit[between[1]]).astype(np.float32))
+
+
+def neighbourhood_overlap(first: Neighbors, second: Neighbors, *, k: int = 10) -> np.ndarray:
+    """(n,) float32 share of each point's k nearest neighbours that two neighbour graphs of the same points
+    (e.g. from two models) have in common: 1 = the same neighbourhood, 0 = nothing shared."""
+    if len(first.indices) != len(second.indices):
+        raise InputError("The two neighbour graphs cover different numbers of points.")
+    k = min(k, first.indices.shape[1], second.indices.shape[1])
+    if k < 1:
+        raise InputError("Comparing neighbourhoods needs at least 1 neighbour per point.")
+    shared = [len(set(a[a >= 0].tolist()) & set(b[b >= 0].tolist()))
+              for a, b in zip(first.indices[:, :k], second.indices[:, :k])]
+    return (np.array(shared, dtype=np.float32) / k).astype(np.float32)

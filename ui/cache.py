@@ -179,3 +179,8 @@ def retrieval_report(corpus: bytes, corpus_name: str, queries: bytes, queries_na
 @st.cache_data(max_entries=4, show_spinner="Laying out the corpus (UMAP)…")
 def corpus_map(vectors: np.ndarray) -> np.ndarray:
     return pipeline.map_layout(Embeddings(vectors, "evaluation", "evaluation", True))
+
+
+@st.cache_data(max_entries=4, show_spinner="Embedding the texts with the other model and comparing neighbours…")
+def neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> np.ndarray:
+    return pipeline.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k)

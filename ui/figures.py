@@ -39,7 +39,8 @@ def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
 
 
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
-               keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None) -> go.Figure:
+               keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
+               continuous: bool | None = None) -> go.Figure:
     """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers).
 
     Args:
@@ -47,12 +48,15 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         hover: (n,) escaped hover labels, from ``hover_texts``.
         colour: (n,) values to colour by; cluster ids when ``keywords`` is given.
         rows: which rows to draw (default: all, or a sample above MAX_DRAWN).
+        continuous: colour numbers on a scale (default: when they take more than MAX_CATEGORIES values).
     """
     rows = drawn_rows(len(hover)) if rows is None else rows
     hover = hover[rows]
     figure = go.Figure()
     values = colour.to_numpy()[rows]
-    if keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES:
+    if continuous is None:
+        continuous = keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
+    if continuous:
         figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name), quote=False),
                                 marker={"color": values, "colorscale": "Viridis", "showscale": True,
                                         "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}))

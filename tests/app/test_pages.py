@@ -249,6 +249,12 @@ def test_audit_page_on_the_example_pairs():
     at.slider(key="audit_threshold").set_value(0.5).run()
     assert not at.exception and at.metric[1].label == "Relevant ≥ 0.50"
     assert "wrong side of 0.50" in at.subheader[0].value
+    at.multiselect(key="audit_models").select("wordllama-l2").run()
+    assert not at.exception
+    comparison = at.dataframe[0].value
+    assert comparison["model"].tolist() == ["all-MiniLM-L6-v2", "wordllama-l2"]
+    assert comparison["auc"].iloc[0] > comparison["auc"].iloc[1]  # MiniLM beats static word vectors on STS
+    assert len(_plotly_figures(at)[0]["data"]) == 4
 
 
 def test_evaluation_page_compares_models_and_maps_a_failure():
@@ -265,3 +271,17 @@ def test_evaluation_page_compares_models_and_maps_a_failure():
     figure = _plotly_figures(at)[-1]
     names = [trace["name"] for trace in figure["data"]]
     assert "results" in names and any(name.startswith("relevant document") for name in names)
+
+
+def test_similarity_page_compares_neighbourhoods_with_another_model(small_workspace):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "similarity.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    at.run()
+    at.selectbox(key="other_model").select("wordllama-l2")
+    at.button(key="compare_models").click().run()
+    assert not at.exception
+    kept = at.metric[-1]
+    assert kept.label.startswith("Mean share of the 10 nearest neighbours kept by wordllama-l2")
+    assert 0 < int(kept.value.rstrip("%")) < 100
+    figure = _plotly_figures(at)[-1]
+    assert figure["data"][0]["marker"]["colorbar"]["title"]["text"] == "neighbourhood change"

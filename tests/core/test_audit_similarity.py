@@ -137,3 +137,19 @@ def test_cli_audit_json_and_failure_gate(tmp_path):
     pd.DataFrame({"text_a": ["a b"], "text_b": ["c d"], "label": ["maybe"]}).to_csv(bad, index=False)
     refused = cli(str(bad), "--model", "wordllama-l2")
     assert refused.returncode == 2 and "must be 1" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_neighbourhood_overlap_between_two_models(small_workspace):
+    from explorer.encoders import load_encoder
+    from explorer.pipeline import compare_models
+    from explorer.similarity import neighbourhood_overlap
+    from explorer.types import Neighbors
+
+    same = compare_models(small_workspace, load_encoder("all-MiniLM-L6-v2"), k=10)
+    np.testing.assert_allclose(same, 1.0)  # the workspace's own model: nothing moves
+    other = compare_models(small_workspace, load_encoder("wordllama-l2"), k=10)
+    assert other.shape == (400,) and 0 < other.mean() < 1 and ((other >= 0) & (other <= 1)).all()
+    a = Neighbors(np.array([[1, 2, 3], [0, 2, 3]]), np.zeros((2, 3), np.float32), "cosine")
+    b = Neighbors(np.array([[3, 2, 4], [4, 5, 6]]), np.zeros((2, 3), np.float32), "cosine")
+    np.testing.assert_allclose(neighbourhood_overlap(a, b, k=3), [2 / 3, 0.0])
+    np.testing.assert_allclose(neighbourhood_overlap(a, b, k=1), [0.0, 0.0])
