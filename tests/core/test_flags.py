@@ -201,3 +201,20 @@ def test_cli_dupes_and_outliers_json(small_workspace):
     assert {"rank", "id", "score", "text", "reasons"} <= set(top[0]) and top[0]["reasons"]
     bad = cli("dupes", str(small_workspace.path), "--threshold", "1.5")
     assert bad.returncode == 2 and "between -1 and 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_workspace_of_one_repeated_text_is_one_duplicate_group(tweets, minilm, tmp_path):
+    import pandas as pd
+
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import BuildConfig, build_workspace, find_duplicates, find_outliers
+
+    table = pd.DataFrame({"text": [tweets["text"].iloc[7]] * 40})
+    workspace = build_workspace(table, BuildConfig(IngestConfig("text")), tmp_path / "same", source="t",
+                                encoder=minilm)
+    pairs = find_duplicates(workspace, 0.95)
+    assert len(pairs.a) == 40 * 39 // 2 and set(pairs.groups) == {0} and not pairs.chained_groups()
+    flags = workspace.flags()
+    assert (flags["exact_duplicate_group"] == 0).all()
+    assert flags["duplicate_decision"].tolist() == ["keep"] + ["drop"] * 39
+    assert np.isfinite(find_outliers(workspace, k=50).combined).all()
