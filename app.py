@@ -7,14 +7,14 @@ import streamlit as st
 from explorer.workspace import list_workspaces
 from ui import cache, state
 from ui.navigation import (audit_page, evaluation_page, map_page, new_workspace_page, quality_page, search_page,
-                           similarity_page)
+                           similarity_page, teach_page)
 
 logging.basicConfig(level=logging.WARNING)
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/explore:", layout="wide")
 cache.start_numba_warmup()
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
-                            evaluation_page(), new_workspace_page()])
+                            evaluation_page(), teach_page(), new_workspace_page()])
 
 with st.sidebar:
     workspaces = {path.name: path for path in list_workspaces()}

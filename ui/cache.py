@@ -23,7 +23,7 @@ from explorer.retrieval import RetrievalReport, RetrievalSet
 from explorer.search import KeywordIndex
 from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
-from explorer.workspace import Workspace
+from explorer.workspace import Workspace, embeddings_cache
 from ui import figures
 
 logger = logging.getLogger(__name__)
@@ -184,3 +184,18 @@ def corpus_map(vectors: np.ndarray) -> np.ndarray:
 @st.cache_data(max_entries=4, show_spinner="Embedding the texts with the other model and comparing neighbours…")
 def neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> np.ndarray:
     return pipeline.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Embedding the 21,000-word vocabulary (first time only)…")
+def word_vectors(model_id: str) -> np.ndarray:
+    from explorer.teach import vocabulary_vectors
+
+    return vocabulary_vectors(encoder(model_id), cache_dir=embeddings_cache())
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing the UMAP layout…")
+def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: float, n_points: int) -> np.ndarray:
+    """A 2-D UMAP layout of the first ``n_points`` of the workspace (a fixed sample), with the given parameters."""
+    vectors = Workspace.open(Path(path)).embeddings().vectors[:n_points]
+    return pipeline.map_layout(Embeddings(vectors, "teaching", "teaching", True),
+                               LayoutConfig(n_neighbors=n_neighbors, min_dist=min_dist))

@@ -33,3 +33,7 @@ def audit_page() -> st.Page:
 
 def evaluation_page() -> st.Page:
     return st.Page("app_pages/evaluation.py", title="Retrieval evaluation", icon=":material/fact_check:")
+
+
+def teach_page() -> st.Page:
+    return st.Page("app_pages/teach.py", title="Teaching mode", icon=":material/school:")
