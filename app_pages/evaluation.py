@@ -9,9 +9,10 @@ from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.ingest import FORMATS
+from explorer.retrieval import METRICS
 from explorer.sample import news_retrieval_example
 from ui import cache
-from ui.figures import hover_text, search_figure
+from ui.figures import hover_text, metrics_figure, search_figure
 from ui.widgets import model_label, show_table
 
 UPLOAD, EXAMPLE = "Upload a corpus and queries", "Example: 40 news articles, each title finding its article"
@@ -56,8 +57,9 @@ for note in data.notes:
 
 st.subheader(f"{len(data.query_ids):,} queries over {len(data.doc_ids):,} documents")
 summary = pd.DataFrame([report.summary() for report in reports.values()])
-show_table(summary, column_config={name: st.column_config.NumberColumn(format="%.3f")
-                                   for name in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")})
+show_table(summary, column_config={name: st.column_config.NumberColumn(format="%.3f") for name in METRICS})
+st.plotly_chart(metrics_figure(summary, METRICS, title="Retrieval figures by model"), key="metrics_figure",
+                width="stretch")
 st.download_button("Download the comparison (CSV)", to_safe_csv(summary), file_name="retrieval-comparison.csv",
                    mime="text/csv", key="download_comparison")
 

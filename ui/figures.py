@@ -190,3 +190,17 @@ def curve_figure(curve: pd.DataFrame, *, threshold: float, best: float | None) -
                          margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title="cosine threshold",
                          yaxis={"range": [0, 1.02]}, legend={"orientation": "h", "y": -0.25})
     return figure
+
+
+def metrics_figure(summary: pd.DataFrame, metrics: tuple[str, ...], *, title: str) -> go.Figure:
+    """Grouped bars: one group per metric, one bar per model (``summary`` has a ``model`` column)."""
+    figure = go.Figure()
+    for position, row in enumerate(summary.to_dict("records")):
+        values = [row[metric] for metric in metrics]
+        figure.add_trace(go.Bar(x=list(metrics), y=values, name=html.escape(str(row["model"]), quote=False),
+                                marker={"color": PALETTE[position % len(PALETTE)]},
+                                text=[f"{value:.3f}" for value in values], textposition="outside"))
+    figure.update_layout(barmode="group", height=340, title={"text": html.escape(title, quote=False)},
+                         yaxis={"range": [0, 1.1]}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                         legend={"orientation": "h", "y": -0.2})
+    return figure

@@ -265,6 +265,8 @@ def test_evaluation_page_compares_models_and_maps_a_failure():
     summary = at.dataframe[0].value
     assert summary["model"].tolist() == ["all-MiniLM-L6-v2", "wordllama-l2"]
     assert (summary["n_queries"] == 40).all() and (summary["recall@10"] >= summary["recall@1"]).all()
+    bars = _plotly_figures(at)[0]
+    assert [trace["name"] for trace in bars["data"]] == ["all-MiniLM-L6-v2", "wordllama-l2"]
     at.number_input(key="evaluation_k").set_value(1).run()
     assert not at.exception
     assert "missed a relevant document in the top 1 " in at.subheader[1].value
