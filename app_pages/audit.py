@@ -5,14 +5,13 @@ import pandas as pd
 import streamlit as st
 
 from explorer.audit import DEFAULT_THRESHOLD, audit_pairs
-from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.ingest import FORMATS
 from explorer.sample import sts_pairs_file
 from ui import cache
 from ui.figures import curve_figure, distributions_figure
-from ui.widgets import model_label, show_table
+from ui.widgets import models_to_compare, show_table
 
 UPLOAD, EXAMPLE = "Upload a pairs file", "Example: 500 STS-B pairs (graded 0-5)"
 
@@ -32,14 +31,10 @@ if source == UPLOAD:
 else:
     data, filename = example.read_bytes(), example.name
 
-available = [model_id for model_id, spec in MODELS.items() if spec.available()]
 controls = st.columns([2, 1])
-models = controls[0].multiselect("Models (pick several to compare them; the first is shown in detail)", available,
-                                 default=[DEFAULT_MODEL], format_func=model_label, key="audit_models")
 threshold = controls[1].slider("Threshold (cosine)", -1.0, 1.0, DEFAULT_THRESHOLD, 0.01, key="audit_threshold")
-if not models:
-    st.info("Pick at least one model.")
-    st.stop()
+models = models_to_compare(controls[0], "Models (pick several to compare them; the first is shown in detail)",
+                           key="audit_models")
 audits = {}
 try:
     for model_id in models:

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.ingest import FORMATS
@@ -13,7 +12,7 @@ from explorer.retrieval import METRICS
 from explorer.sample import news_retrieval_example
 from ui import cache
 from ui.figures import hover_text, metrics_figure, search_figure
-from ui.widgets import model_label, show_table
+from ui.widgets import model_label, models_to_compare, show_table
 
 UPLOAD, EXAMPLE = "Upload a corpus and queries", "Example: 40 news articles, each title finding its article"
 TYPES = [ext.lstrip(".") for ext in FORMATS]
@@ -37,14 +36,9 @@ else:
     corpus = (example_corpus.to_csv(index=False).encode(), "corpus.csv")
     queries = (example_queries.to_csv(index=False).encode(), "queries.csv")
 
-available = [model_id for model_id, spec in MODELS.items() if spec.available()]
 controls = st.columns([3, 1])
-models = controls[0].multiselect("Models (pick several to compare them)", available, default=[DEFAULT_MODEL],
-                                 format_func=model_label, key="evaluation_models")
 k = controls[1].number_input("k (failures are misses in the top k)", 1, 100, 10, key="evaluation_k")
-if not models:
-    st.info("Pick at least one model.")
-    st.stop()
+models = models_to_compare(controls[0], "Models (pick several to compare them)", key="evaluation_models")
 reports = {}
 try:
     for model_id in models:

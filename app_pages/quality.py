@@ -9,15 +9,11 @@ from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.flags import decisions_table, exact_duplicate_groups, pairs_table, word_diff
 from explorer.workspace import Workspace
-from ui import cache, state
+from ui import cache
 from ui.figures import diff_html, map_figure
-from ui.widgets import show_table
+from ui.widgets import open_workspace_or_stop, show_table
 
-path = state.current_workspace()
-if path is None:
-    st.title("Quality")
-    st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
-    st.stop()
+path = open_workspace_or_stop("Quality")
 
 workspace = Workspace.open(path)
 version = workspace.version()

@@ -8,18 +8,14 @@ from explorer import search
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
-from ui import cache, state
+from ui import cache
 from ui.figures import score_histogram, search_figure
-from ui.widgets import show_table
+from ui.widgets import open_workspace_or_stop, show_table
 
 POINT_ROW, POINT_ERROR = "search_point_row", "search_point_error"
 MODE_LABELS = {"vector": "Vector (meaning)", "keyword": "Keyword (BM25)", "hybrid": "Hybrid (RRF of both)"}
 
-path = state.current_workspace()
-if path is None:
-    st.title("Search")
-    st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
-    st.stop()
+path = open_workspace_or_stop("Search")
 
 workspace = Workspace.open(path)
 version = workspace.version()

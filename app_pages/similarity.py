@@ -8,15 +8,11 @@ from explorer.encoders import MODELS
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
-from ui import cache, state
+from ui import cache
 from ui.figures import distributions_figure, map_figure
-from ui.widgets import model_label, show_table
+from ui.widgets import model_label, open_workspace_or_stop, show_table
 
-path = state.current_workspace()
-if path is None:
-    st.title("Similarity")
-    st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
-    st.stop()
+path = open_workspace_or_stop("Similarity")
 
 workspace = Workspace.open(path)
 version = workspace.version()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from explorer.encoders import MODELS, ModelSpec
+from explorer.encoders import DEFAULT_MODEL, MODELS, ModelSpec
 
 JS_MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -41,3 +42,25 @@ def show_table(frame: pd.DataFrame, **kwargs) -> None:
     wide = [column for column in frame.columns if pd.api.types.is_integer_dtype(frame[column])
             and (frame[column].dropna().abs() > JS_MAX_SAFE_INTEGER).any()]
     st.dataframe(frame.astype({column: str for column in wide}), hide_index=True, width="stretch", **kwargs)
+
+
+def open_workspace_or_stop(title: str) -> Path:
+    """The open workspace's folder; without one, the page says how to get one and stops."""
+    from ui import state
+
+    path = state.current_workspace()
+    if path is None:
+        st.title(title)
+        st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
+        st.stop()
+    return path
+
+
+def models_to_compare(container, label: str, *, key: str) -> list[str]:
+    """A multiselect of the installed models (the default first); stops the page when none is picked."""
+    available = [model_id for model_id, spec in MODELS.items() if spec.available()]
+    models = container.multiselect(label, available, default=[DEFAULT_MODEL], format_func=model_label, key=key)
+    if not models:
+        st.info("Pick at least one model.")
+        st.stop()
+    return models
