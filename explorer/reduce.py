@@ -22,16 +22,17 @@ MIN_POINTS = 5
 
 @dataclass(frozen=True)
 class LayoutConfig:
-    """UMAP parameters. ``n_epochs=None`` uses UMAP's default (200 above 10k points, 500 below).
+    """UMAP parameters. ``n_epochs=None`` (the default) means 200 epochs up to 20,000 points, 100 above.
 
-    200 epochs by default: on 10k real tweets, 500 epochs took 2.7x longer for a trustworthiness of
-    0.837 against 0.829.
+    Measured on real tweets (trustworthiness, 10 neighbours, cosine): at 10k, 500 epochs took 2.7x longer than
+    200 for 0.837 against 0.829; at 50k (on a 4,000-point sample), 200 epochs took 19 s for 0.852 and 100
+    epochs 10.6 s for 0.844.
     """
 
     n_neighbors: int = 15
     min_dist: float = 0.1
     spread: float = 1.0
-    n_epochs: int | None = 200
+    n_epochs: int | None = None
     seed: int = 42
 
     @classmethod
@@ -47,6 +48,11 @@ class LayoutConfig:
             raise InputError("UMAP min_dist must be between 0 and spread (1.0).")
         if self.n_epochs is not None and self.n_epochs < 10:
             raise InputError("UMAP needs at least 10 epochs.")
+
+
+def default_epochs(n_points: int) -> int:
+    """Display-layout epochs when none are given: 200 up to 20,000 points, 100 above (see LayoutConfig)."""
+    return 200 if n_points <= 20_000 else 100
 
 
 def cluster_layout_config(display: LayoutConfig = LayoutConfig()) -> LayoutConfig:
@@ -236,7 +242,7 @@ class _LayoutRun:
 
         weights = graph.graph.tocoo(copy=True)
         weights.sum_duplicates()
-        n_epochs = config.n_epochs or (500 if weights.shape[0] <= 10_000 else 200)
+        n_epochs = config.n_epochs or default_epochs(weights.shape[0])
         weights.data[weights.data < weights.data.max() / float(n_epochs)] = 0.0
         weights.eliminate_zeros()
         random_state = np.random.RandomState(config.seed)
