@@ -25,20 +25,26 @@ centre = controls[0].toggle("Centre the vectors (subtract the corpus mean)", key
                             help="Removes the direction all vectors share; watch the baseline move towards 0.")
 ecdf = controls[1].toggle("Cumulative (ECDF) instead of histograms", key="ecdf")
 try:
-    profile = cache.similarity_profile(str(path), version, centre)
+    raw = cache.similarity_profile(str(path), version, False)
+    profile = cache.similarity_profile(str(path), version, True) if centre else raw
 except InputError as error:
     st.error(str(error))
     st.stop()
 
 figures = st.columns(2)
-figures[0].metric("Anisotropy (mean random-pair cosine)", f"{profile.anisotropy:.3f}")
+figures[0].metric("Anisotropy (mean random-pair cosine)", f"{profile.anisotropy:.3f}",
+                  delta=f"{profile.anisotropy - raw.anisotropy:+.3f} from raw" if centre else None,
+                  delta_color="off")
 figures[0].write(profile.anisotropy_sentence())
-figures[1].metric(f"Hubness (skewness of {profile.k}-occurrence)", f"{profile.hubness:.2f}")
+figures[1].metric(f"Hubness (skewness of {profile.k}-occurrence)", f"{profile.hubness:.2f}",
+                  delta=f"{profile.hubness - raw.hubness:+.2f} from raw" if centre else None, delta_color="off")
 figures[1].write(profile.hubness_sentence())
 label = " (centred)" if centre else ""
+series = {"random pairs (baseline)": profile.random_pairs, "each point's nearest neighbour": profile.nearest}
+if centre:  # the raw distributions stay on the chart, so the move is visible
+    series |= {"random pairs, raw": raw.random_pairs, "nearest neighbour, raw": raw.nearest}
 st.plotly_chart(distributions_figure(
-    {"random pairs (baseline)": profile.random_pairs, "each point's nearest neighbour": profile.nearest},
-    title=f"Random pairs vs nearest neighbours{label}", x_title="cosine similarity", ecdf=ecdf,
+    series, title=f"Random pairs vs nearest neighbours{label}", x_title="cosine similarity", ecdf=ecdf,
     marks={"baseline mean": profile.anisotropy}), key="baseline_figure", width="stretch")
 if len(profile.within):
     st.plotly_chart(distributions_figure(

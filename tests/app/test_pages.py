@@ -234,6 +234,8 @@ def test_similarity_page_headlines_and_centring(small_workspace):
     assert figures[0]["data"][0]["type"] == "histogram" and len(figures) == 2
     at.toggle(key="centre").set_value(True).run()
     assert not at.exception and abs(float(at.metric[0].value)) < raw
+    assert "from raw" in at.metric[0].delta
+    assert "random pairs, raw" in [trace["name"] for trace in _plotly_figures(at)[0]["data"]]
     at.toggle(key="ecdf").set_value(True).run()
     assert _plotly_figures(at)[0]["data"][0]["type"] == "scatter"
 
