@@ -31,7 +31,10 @@ if index.kind != "exact":
     st.info(f"This index is approximate (HNSW): on 200 sampled points, it returns {recall:.1%} of the exact "
             "top-10 neighbours (recall@10 against brute-force search).")
 
-problem = search.typed_query_problem(index.model_id)
+try:
+    query_model, problem = cache.query_encoder(str(path), version), None
+except InputError as error:
+    query_model, problem = None, str(error)
 by_text, by_point = st.tabs(["Typed query", "Neighbours of a point"])
 
 with by_text:
@@ -54,7 +57,7 @@ with by_text:
         try:
             hits = search.search(
                 query, mode="vector" if query_vector is not None else mode, k=int(k), index=index,
-                encoder=None if problem else cache.encoder(index.model_id),
+                encoder=query_model,
                 keywords=cache.keyword_index(str(path), version) if mode != "vector" else None,
                 query_vector=query_vector)
         except InputError as error:

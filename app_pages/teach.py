@@ -126,14 +126,14 @@ with demos[3]:
         poles = st.columns(2)
         negative = poles[0].text_area("First pole", "cheap\nbudget\ninexpensive\naffordable", key="axis_negative")
         positive = poles[1].text_area("Second pole", "expensive\nluxury\ncostly\npremium", key="axis_positive")
-        if manifest["model"] not in MODELS or not MODELS[manifest["model"]].available():
-            st.warning(f"This workspace's vectors come from '{manifest['model']}', which cannot embed the pole "
-                       "words here; the axis needs the corpus's own model.")
+        try:
+            axis_model = cache.query_encoder(str(path), workspace.version())
+        except InputError as error:
+            st.warning(f"The axis words must be embedded with the corpus's own model: {error}")
         else:
             embeddings = cache.search_data(str(path), workspace.version()).embeddings
             try:
-                axis = teach.concept_axis(lines(negative), lines(positive), embeddings,
-                                          cache.encoder(manifest["model"]))
+                axis = teach.concept_axis(lines(negative), lines(positive), embeddings, axis_model)
             except InputError as error:
                 st.error(str(error))
             else:

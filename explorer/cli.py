@@ -152,18 +152,13 @@ def _print_summary(manifest: dict, *, as_json: bool) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from explorer.encoders import load_encoder
-    from explorer.search import KeywordIndex, hits_table, search, typed_query_problem
+    from explorer.search import KeywordIndex, hits_table, query_encoder, search
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
     index, points = workspace.index(), workspace.points()
-    encoder = keywords = None
-    if args.mode != "keyword":
-        problem = typed_query_problem(index.model_id)
-        if problem:
-            raise InputError(problem)
-        encoder = load_encoder(index.model_id)
+    encoder = query_encoder(workspace) if args.mode != "keyword" else None
+    keywords = None
     if args.mode != "vector":
         keywords = KeywordIndex.build(points["text"].tolist())
     hits = search(args.query, mode=args.mode, k=args.k, index=index, encoder=encoder, keywords=keywords)

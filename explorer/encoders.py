@@ -149,29 +149,71 @@ class WordLlamaEncoder:
         return _tokenizer_spans(self._model.tokenizer, texts)
 
 
+@dataclass(frozen=True, eq=False)
+class TfidfFit:
+    """A TF-IDF + SVD fit: ``vocabulary`` word -> column, ``idf`` (v,), ``components`` (c, v) SVD axes."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    components: np.ndarray
+
+
 class TfidfEncoder:
-    """TF-IDF reduced to at most 256 dense dimensions with truncated SVD, fitted on the corpus it encodes."""
+    """TF-IDF reduced to at most 256 dense dimensions with truncated SVD, fitted on the corpus it encodes.
+
+    An unfitted encoder fits on whatever it is asked to encode (and stays unfitted: it may be shared).
+    ``fit_on(corpus)`` returns a fitted copy whose ``fit`` can be saved and whose ``fingerprint`` names the fit
+    (the corpus's text hash), since vectors of another corpus's fit live in another space; it then embeds new
+    texts, such as queries, in the corpus's space.
+    """
 
     _WORD = re.compile(r"\w+")
+    fits_corpus = True
 
-    def __init__(self, spec: ModelSpec) -> None:
-        self.spec = spec
-        self.fingerprint = _fingerprint(spec) + "+fit-on-corpus"
+    def __init__(self, spec: ModelSpec, fit: TfidfFit | None = None, fingerprint: str | None = None) -> None:
+        self.spec, self.fit = spec, fit
+        self.fingerprint = fingerprint or _fingerprint(spec) + "+fit-on-corpus"
         self.token_limit = None
 
-    def encode(self, texts, *, batch_size=64, progress=None):
-        from sklearn.decomposition import TruncatedSVD
+    @staticmethod
+    def _vectorizer(vocabulary: dict[str, int] | None = None):
         from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(sublinear_tf=True, stop_words="english", max_features=None if vocabulary else 50_000,
+                               vocabulary=vocabulary)
+
+    def encode(self, texts, *, batch_size=64, progress=None):
         from sklearn.preprocessing import normalize
 
-        counts = TfidfVectorizer(sublinear_tf=True, stop_words="english", max_features=50_000).fit_transform(texts)
-        n_components = min(self.spec.dim, counts.shape[0] - 1, counts.shape[1] - 1)
-        if n_components < 2:
-            raise InputError("TF-IDF needs at least 3 texts and 3 distinct words.")
-        reduced = TruncatedSVD(n_components=n_components, random_state=0).fit_transform(counts)
+        if self.fit is None:
+            return self.fit_on(list(texts)).encode(texts, batch_size=batch_size, progress=progress)
+        vectorizer = self._vectorizer(self.fit.vocabulary)
+        vectorizer.idf_ = self.fit.idf
+        reduced = vectorizer.transform(list(texts)) @ self.fit.components.T
         if progress:
             progress(len(texts), len(texts))
         return normalize(reduced).astype(np.float32)
+
+    def fit_on(self, texts: list[str]) -> TfidfEncoder:
+        """A copy of this encoder fitted on ``texts``."""
+        fitted = TfidfEncoder(self.spec)
+        fitted._fit(texts)
+        return fitted
+
+    def _fit(self, texts: list[str]) -> None:
+        from sklearn.decomposition import TruncatedSVD
+
+        from explorer.store import text_hash
+
+        vectorizer = self._vectorizer()
+        counts = vectorizer.fit_transform(texts)
+        n_components = min(self.spec.dim, counts.shape[0] - 1, counts.shape[1] - 1)
+        if n_components < 2:
+            raise InputError("TF-IDF needs at least 3 texts and 3 distinct words.")
+        svd = TruncatedSVD(n_components=n_components, random_state=0).fit(counts)
+        vocabulary = {word: int(column) for word, column in vectorizer.vocabulary_.items()}
+        self.fit = TfidfFit(vocabulary, vectorizer.idf_.astype(np.float64), svd.components_.astype(np.float64))
+        self.fingerprint = f"{_fingerprint(self.spec)}+fit:{text_hash(texts)}"
 
     def token_spans(self, texts):
         return [[match.span() for match in self._WORD.finditer(text)] for text in texts]

@@ -17,7 +17,7 @@ from explorer import store
 from explorer.chunk import ChunkConfig, chunk_corpus
 from explorer.cluster import ClusterConfig, check_cluster_config, cluster_points
 from explorer.embed import embed_texts, precomputed_embeddings
-from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from explorer.encoders import DEFAULT_MODEL, Encoder, TfidfFit, load_encoder
 from explorer.errors import InputError
 from explorer.flags import (DEFAULT_THRESHOLD, DuplicatePairs, OutlierScores, cosine_neighbours, exact_duplicate_groups,
                             near_duplicates, outlier_scores)
@@ -79,6 +79,8 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     corpus, report = prepare_corpus(table, config, None if vectors is not None else encoder)
     if len(corpus) < 2:
         raise InputError(f"Only {len(corpus)} text is left after cleaning; a map needs at least 2.")
+    if vectors is None and getattr(encoder, "fits_corpus", False):
+        encoder = encoder.fit_on(corpus.texts)  # the fit is saved, so typed queries can be embedded later
     timings["ingest"] = time.perf_counter() - clock
     progress("Embedding texts", 0.0)
     clock = time.perf_counter()
@@ -92,6 +94,8 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=_ensure_dir(out.parent)))
     try:
         index, clustering = _write_map(building, corpus, embeddings, config, timings, progress)
+        if vectors is None and getattr(encoder, "fit", None) is not None:
+            _save_tfidf_fit(building, encoder.fit)
         notes = _size_notes(len(corpus), distinct_count(embeddings.vectors), config.cluster)
         manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings, notes)
         store.save_json(building / MANIFEST, manifest)
@@ -99,6 +103,13 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     finally:
         shutil.rmtree(building, ignore_errors=True)
     return Workspace.open(out)
+
+
+def _save_tfidf_fit(folder: Path, fit: TfidfFit) -> None:
+    meta = store.sidecar("embed", upstream=["points.parquet"])
+    store.save_json(folder / "tfidf_vocabulary.json", {**meta, "vocabulary": fit.vocabulary})
+    store.save_array(folder / "tfidf_idf.npy", fit.idf, meta)
+    store.save_array(folder / "tfidf_components.npy", fit.components, meta)
 
 
 def _input_rows(table: pd.DataFrame, corpus: Corpus, ingest: IngestConfig) -> np.ndarray:

@@ -6,19 +6,20 @@ model; keyword search is BM25 (``bm25s``); hybrid fuses the two rankings with Re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from explorer.embed import PRECOMPUTED
-from explorer.encoders import MODELS, Encoder
+from explorer.encoders import MODELS, Encoder, TfidfEncoder, load_encoder
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
 from explorer.reduce import LayoutConfig, place_points
 from explorer.types import CHUNK, ID, Embeddings
+from explorer.workspace import Workspace
 
 MODES = ("vector", "keyword", "hybrid")
 RRF_K = 60
@@ -83,20 +84,40 @@ class KeywordIndex:
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
 
 
-def typed_query_problem(model_id: str) -> str | None:
-    """Why a typed query cannot be embedded for an index of ``model_id`` vectors, or None when it can."""
+def typed_query_problem(model_id: str, *, fit_saved: bool = False) -> str | None:
+    """Why a typed query cannot be embedded for an index of ``model_id`` vectors, or None when it can.
+
+    ``fit_saved``: a TF-IDF workspace saved its fit (workspaces built before it was saved did not).
+    """
     if model_id == PRECOMPUTED:
         return ("This workspace was built from precomputed vectors, so there is no model to embed a typed query. "
                 "Search by keyword, by a point on the map, or with a query vector file (.npy) from your model.")
     if model_id not in MODELS:
         return f"This workspace's model '{model_id}' is not in the registry, so a typed query cannot be embedded."
     spec = MODELS[model_id]
-    if spec.id == "tfidf-svd":
-        return ("TF-IDF + SVD vectors are fitted on the corpus itself and that fit is not saved, so a typed query "
-                "cannot be projected into the same space. Search by keyword or by a point on the map.")
+    if spec.id == "tfidf-svd" and not fit_saved:
+        return ("TF-IDF + SVD vectors are fitted on the corpus itself and this workspace did not save that fit "
+                "(it predates saving it), so a typed query cannot be projected into the same space. Rebuild it, "
+                "or search by keyword or by a point on the map.")
     if not spec.available():
         return f"The model {spec.id} is not installed here ({spec.install}), so a typed query cannot be embedded."
     return None
+
+
+def query_encoder(workspace: Workspace, *, load: Callable[[str], Encoder] = load_encoder) -> Encoder:
+    """The encoder that embeds typed text into ``workspace``'s space (its model, or its saved TF-IDF fit).
+
+    Raises InputError with ``typed_query_problem``'s reason when there is none. ``load`` loads a registry model
+    (the app passes its cached loader).
+    """
+    manifest = workspace.manifest
+    fit = workspace.tfidf_fit() if manifest["model"] == "tfidf-svd" else None
+    problem = typed_query_problem(manifest["model"], fit_saved=fit is not None)
+    if problem:
+        raise InputError(problem)
+    if fit is not None:
+        return TfidfEncoder(MODELS["tfidf-svd"], fit, fingerprint=manifest["fingerprint"])
+    return load(manifest["model"])
 
 
 def hits_table(hits: SearchHits, points: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ Layout::
     layout_2d.npy, layout_5d.npy, layout_3d.npy (on demand)
     clusters.parquet, clusters.json   labels, probabilities, outlier scores; keywords + parameters
     flags.parquet             near-duplicate groups and decisions, outlier scores and rank
+    tfidf_*.json/.npy         the TF-IDF + SVD fit (tfidf-svd workspaces), to embed typed queries
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer import store
+from explorer.encoders import TfidfFit
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
@@ -112,6 +114,14 @@ class Workspace:
         """Duplicate and outlier flags per point (``flags.parquet``), or None for workspaces without them."""
         path = self.path / "flags.parquet"
         return store.load_frame(path) if path.exists() else None
+
+    def tfidf_fit(self) -> TfidfFit | None:
+        """The TF-IDF + SVD fit of a ``tfidf-svd`` workspace (None for other models and older workspaces)."""
+        if not (self.path / "tfidf_components.npy").exists():
+            return None
+        vocabulary = store.load_json(self.path / "tfidf_vocabulary.json")["vocabulary"]
+        return TfidfFit({word: int(column) for word, column in vocabulary.items()},
+                        store.load_array(self.path / "tfidf_idf.npy"), store.load_array(self.path / "tfidf_components.npy"))
 
     def version(self) -> float:
         """Changes whenever an artifact is rewritten: a cache key for the UI."""

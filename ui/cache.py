@@ -199,3 +199,9 @@ def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: flo
     vectors = Workspace.open(Path(path)).embeddings().vectors[:n_points]
     return pipeline.map_layout(Embeddings(vectors, "teaching", "teaching", True),
                                LayoutConfig(n_neighbors=n_neighbors, min_dist=min_dist))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the workspace's model…")
+def query_encoder(path: str, version: float) -> Encoder:
+    """What embeds typed text into the workspace's space; InputError says why nothing can."""
+    return search.query_encoder(Workspace.open(Path(path)), load=encoder)

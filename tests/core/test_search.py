@@ -200,3 +200,26 @@ def test_cli_search_json(small_workspace):
     empty = subprocess.run([sys.executable, "-m", "explorer", "search", str(small_workspace.path), "--query", " "],
                            capture_output=True, text=True, cwd=ROOT)
     assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_a_tfidf_workspace_saves_its_fit_and_takes_typed_queries(tweets, tmp_path):
+    from explorer.encoders import TfidfEncoder
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.search import query_encoder
+
+    workspace = build_workspace(tweets.head(300), BuildConfig(IngestConfig("text", "tweet_id"), model_id="tfidf-svd"),
+                                tmp_path / "tfidf", source="t")
+    encoder = query_encoder(workspace)
+    index, embeddings = workspace.index(), workspace.embeddings()
+    assert isinstance(encoder, TfidfEncoder) and encoder.fingerprint == index.fingerprint
+    # The saved fit re-embeds the corpus exactly as it was embedded at build time.
+    np.testing.assert_allclose(encoder.encode(workspace.points()["text"].tolist()), embeddings.vectors, atol=1e-5)
+    hits = search("ebola in west africa", mode="vector", k=5, index=index, encoder=encoder)
+    expected = embeddings.vectors @ encoder.encode(["ebola in west africa"])[0]
+    np.testing.assert_array_equal(hits.rows, np.argsort(-expected, kind="stable")[:5])
+    assert all("ebola" in workspace.points()["text"].iloc[row].lower() for row in hits.rows[:3])
+    # Another corpus's TF-IDF space is another space: the index refuses it.
+    other = TfidfEncoder(encoder.spec).fit_on(tweets["text"].iloc[1000:1300].tolist())
+    with pytest.raises(IndexMismatchError):
+        search("ebola", mode="vector", k=5, index=index, encoder=other)
