@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import pipeline
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
-from explorer.flags import decisions_table, exact_duplicate_groups, pairs_table, word_diff
+from explorer.flags import decisions_table, pairs_table, word_diff
 from explorer.workspace import Workspace
 from ui import cache
 from ui.figures import diff_html, map_figure
@@ -28,7 +28,7 @@ with duplicates_tab:
     threshold = st.slider("Cosine threshold", 0.50, 1.00, 0.95, 0.005, key="duplicate_threshold", format="%.3f",
                           help="Two texts at or above this cosine similarity are called near-duplicates.")
     pairs = cache.duplicates(str(path), version, float(threshold))
-    exact_groups = exact_duplicate_groups(data.points["text"].tolist())
+    exact_groups = cache.exact_groups(str(path), version)
     chained = pairs.chained_groups()
     counts = st.columns(4)
     counts[0].metric("Near-duplicate pairs", f"{len(pairs.a):,}")

@@ -11,7 +11,7 @@ from explorer.errors import InputError
 from explorer.sample import news_articles_file
 from explorer.workspace import Workspace
 from ui import cache, state
-from ui.figures import hover_text, map_figure, search_figure
+from ui.figures import map_figure, search_figure
 from ui.widgets import model_label, show_table
 
 SENTENCES = ["The cat sits on the mat.", "A kitten is resting on a rug.", "Stock markets fell sharply today.",
@@ -38,6 +38,9 @@ st.caption("The ideas behind embeddings, computed live with the bundled models. 
 model_id = st.selectbox("Model for the demos", available, index=available.index(DEFAULT_MODEL),
                         format_func=model_label, key="teach_model")
 encoder = cache.encoder(model_id)
+path = state.current_workspace()
+version = Workspace.open(path).version() if path is not None else None
+data = cache.map_data(str(path), version) if path is not None else None
 demos = st.tabs(["Cosine by hand", "Meaning vs words", "Vector arithmetic", "Concept axis", "Pitfalls",
                  "What a 2-D map distorts"])
 
@@ -116,22 +119,19 @@ with demos[3]:
     explain("Two word lists define a direction in the space: from the centre of the first to the centre of the "
             "second. Projecting every text of the open workspace on it sorts the corpus along that concept; the "
             "extremes show what the model thinks each pole means.")
-    path = state.current_workspace()
-    if path is None:
+    if data is None:
         st.warning("Open or build a workspace first: the axis is drawn through its texts.")
     else:
-        workspace = Workspace.open(path)
-        data = cache.map_data(str(path), workspace.version())
         manifest = data.manifest
         poles = st.columns(2)
         negative = poles[0].text_area("First pole", "cheap\nbudget\ninexpensive\naffordable", key="axis_negative")
         positive = poles[1].text_area("Second pole", "expensive\nluxury\ncostly\npremium", key="axis_positive")
         try:
-            axis_model = cache.query_encoder(str(path), workspace.version())
+            axis_model = cache.query_encoder(str(path), version)
         except InputError as error:
             st.warning(f"The axis words must be embedded with the corpus's own model: {error}")
         else:
-            embeddings = cache.search_data(str(path), workspace.version()).embeddings
+            embeddings = cache.search_data(str(path), version).embeddings
             try:
                 axis = teach.concept_axis(lines(negative), lines(positive), embeddings, axis_model)
             except InputError as error:
@@ -217,12 +217,9 @@ with demos[5]:
             "kept, but distances between clusters and cluster sizes mean little, and some true neighbours land "
             "far apart. n_neighbors trades local for global structure; min_dist sets how tightly points pack. "
             "Trustworthiness (1 = no false neighbours on the map) measures how much to believe each map.")
-    path = state.current_workspace()
-    if path is None:
+    if data is None:
         st.warning("Open or build a workspace first: the maps are drawn from its vectors.")
     else:
-        workspace = Workspace.open(path)
-        data = cache.map_data(str(path), workspace.version())
         n_points = min(1500, len(data.points))
         settings = st.columns(3)
         chosen = []
@@ -232,20 +229,19 @@ with demos[5]:
             chosen.append((int(n_neighbors), float(min_dist)))
         point = st.number_input(f"Point whose 10 true neighbours to draw (row 0 to {n_points - 1})", 0, n_points - 1,
                                 0, key="distortion_point")
-        embeddings = cache.search_data(str(path), workspace.version()).embeddings
-        vectors = embeddings.vectors[:n_points]
+        vectors = cache.search_data(str(path), version).embeddings.vectors[:n_points]
         unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         similarity = unit @ unit[int(point)]
         similarity[int(point)] = -np.inf
         true_neighbours = np.argsort(-similarity)[:10]
-        hover = np.array([f"{hover_text(text)}" for text in data.points["text"].to_numpy()[:n_points]], dtype=object)
+        hover = data.hover[:n_points]
         for column, (n_neighbors, min_dist) in zip(settings, chosen):
             try:
-                coords = cache.distortion_layout(str(path), workspace.version(), n_neighbors, min_dist, n_points)
+                coords, trust = cache.distortion_layout(str(path), version, n_neighbors, min_dist, n_points)
             except InputError as error:
                 column.error(str(error))
                 continue
-            column.metric("Trustworthiness", f"{teach.projection_quality(vectors, coords):.3f}",
+            column.metric("Trustworthiness", f"{trust:.3f}",
                           help="scikit-learn's trustworthiness (10 neighbours, cosine): 1 = no false neighbours.")
             figure = search_figure(coords, hover, None, None, hits=true_neighbours,
                                    hit_labels=[f"<b>#{rank}</b> {hover[row]}" for rank, row in

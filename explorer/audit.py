@@ -15,6 +15,7 @@ import pandas as pd
 from explorer.encoders import Encoder
 from explorer.errors import InputError
 from explorer.ingest import clean_text
+from explorer.similarity import unit_rows
 
 DEFAULT_THRESHOLD = 0.7
 RELEVANT_SHARE_OF_MAX = 0.8
@@ -111,8 +112,7 @@ class PairsAudit:
 def pair_scores(pairs: LabelledPairs, encoder: Encoder) -> np.ndarray:
     """(n,) cosine similarity of each pair under ``encoder``."""
     unique = list(dict.fromkeys(pairs.text_a + pairs.text_b))
-    vectors = encoder.encode(unique)
-    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    vectors = unit_rows(encoder.encode(unique))
     row = {text: number for number, text in enumerate(unique)}
     first = vectors[[row[text] for text in pairs.text_a]]
     second = vectors[[row[text] for text in pairs.text_b]]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from explorer.errors import InputError
 from explorer.index import IndexConfig, VectorIndex
+from explorer.similarity import unit_rows
 from explorer.types import Embeddings, Neighbors
 
 DEFAULT_THRESHOLD = 0.95
@@ -136,7 +137,7 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _weakest_pairs(embeddings: Embeddings, groups: np.ndarray, *, seed: int = 0) -> dict[int, tuple[float, int, int]]:
     """Each group's least similar pair of members (members sampled above MAX_GROUP_CHECK)."""
-    unit = embeddings.vectors / np.maximum(np.linalg.norm(embeddings.vectors, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(embeddings.vectors)
     weakest = {}
     members_of = pd.Series(np.arange(len(groups)))[groups >= 0].groupby(groups[groups >= 0])
     for group, members in members_of:
@@ -266,7 +267,7 @@ def decisions_table(pairs: DuplicatePairs, points: pd.DataFrame, embeddings: Emb
     first_of_group = pd.Series(members).groupby(groups).transform("first").to_numpy()
     if drop_rows is None:
         drop_rows = set(members[members != first_of_group].tolist())
-    unit = embeddings.vectors / np.maximum(np.linalg.norm(embeddings.vectors, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(embeddings.vectors)
     score = np.einsum("ij,ij->i", unit[members], unit[first_of_group])
     table = pd.DataFrame({"id": points["id"].to_numpy()[members], "chunk": points["chunk"].to_numpy()[members],
                           "group": groups, "decision": ["drop" if row in drop_rows else "keep" for row in members],

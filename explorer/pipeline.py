@@ -239,17 +239,35 @@ def map_layout(embeddings: Embeddings, config: LayoutConfig = LayoutConfig()) ->
     return coordinates
 
 
-def find_duplicates(workspace: Workspace, threshold: float = DEFAULT_THRESHOLD) -> DuplicatePairs:
-    """Near-duplicate pairs and groups of the workspace, read off its cosine neighbour graph."""
+@dataclass(frozen=True, eq=False)
+class CosineGraph:
+    """A workspace's vectors with their cosine k-NN graph, and the cosine index it came from (None when the
+    workspace's index uses another metric). Duplicates and outliers are both read off it."""
+
+    embeddings: Embeddings
+    knn: Neighbors
+    index: VectorIndex | None
+
+
+def cosine_graph(workspace: Workspace) -> CosineGraph:
+    """The saved graph when the workspace is cosine; otherwise one built here (a new index over the vectors)."""
     embeddings, index = workspace.embeddings(), workspace.index()
-    return near_duplicates(embeddings, cosine_neighbours(embeddings, workspace.knn()), threshold,
-                           index=index if index.metric == "cosine" else None)
+    return CosineGraph(embeddings, cosine_neighbours(embeddings, workspace.knn()),
+                       index if index.metric == "cosine" else None)
 
 
-def find_outliers(workspace: Workspace, k: int = 10) -> OutlierScores:
+def find_duplicates(workspace: Workspace, threshold: float = DEFAULT_THRESHOLD, *,
+                    graph: CosineGraph | None = None) -> DuplicatePairs:
+    """Near-duplicate pairs and groups of the workspace, read off its cosine neighbour graph."""
+    graph = graph or cosine_graph(workspace)
+    return near_duplicates(graph.embeddings, graph.knn, threshold, index=graph.index)
+
+
+def find_outliers(workspace: Workspace, k: int = 10, *, graph: CosineGraph | None = None) -> OutlierScores:
     """The three outlier scores of every point, and their combined rank."""
+    graph = graph or cosine_graph(workspace)
     clustering, _, _ = workspace.clustering()
-    return outlier_scores(cosine_neighbours(workspace.embeddings(), workspace.knn()), clustering.outlier_scores, k=k)
+    return outlier_scores(graph.knn, clustering.outlier_scores, k=k)
 
 
 def write_flags(folder: Path, texts: list[str], pairs: DuplicatePairs, outliers: OutlierScores,
@@ -281,8 +299,9 @@ def _refresh_outlier_flags(workspace: Workspace, texts: list[str]) -> None:
         return
     meta = store.load_json(workspace.path / "flags.json")
     drops = set(np.flatnonzero(flags["duplicate_decision"].to_numpy() == "drop").tolist())
-    write_flags(workspace.path, texts, find_duplicates(workspace, meta["threshold"]), find_outliers(workspace, meta["k"]),
-                drops)
+    graph = cosine_graph(workspace)
+    write_flags(workspace.path, texts, find_duplicates(workspace, meta["threshold"], graph=graph),
+                find_outliers(workspace, meta["k"], graph=graph), drops)
 
 
 def _manifest(name: str, source: str, config: BuildConfig, corpus: Corpus, report: IngestReport,

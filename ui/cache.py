@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import audit, pipeline, retrieval, search, similarity
+from explorer import audit, pipeline, retrieval, search, similarity, teach
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
 from explorer.encoders import Encoder, load_encoder
-from explorer.flags import DuplicatePairs, OutlierScores, cosine_neighbours
+from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
 from explorer.ingest import read_table
 from explorer.reduce import LayoutConfig
@@ -135,22 +135,32 @@ def index_recall(path: str, version: float, k: int) -> float:
     return search.index_recall(data.index, data.embeddings, k=k)
 
 
+@st.cache_resource(max_entries=2, show_spinner="Loading the neighbour graph…")
+def cosine_graph(path: str, version: float) -> pipeline.CosineGraph:
+    """Loaded (or, for non-cosine workspaces, built) once, then shared by every threshold and every k."""
+    return pipeline.cosine_graph(Workspace.open(Path(path)))
+
+
 @st.cache_data(max_entries=16, show_spinner="Finding near-duplicates in the neighbour graph…")
 def duplicates(path: str, version: float, threshold: float) -> DuplicatePairs:
-    return pipeline.find_duplicates(Workspace.open(Path(path)), threshold)
+    return pipeline.find_duplicates(Workspace.open(Path(path)), threshold, graph=cosine_graph(path, version))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def exact_groups(path: str, version: float) -> list[np.ndarray]:
+    return exact_duplicate_groups(Workspace.open(Path(path)).points()["text"].tolist())
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring outliers…")
 def outliers(path: str, version: float, k: int) -> OutlierScores:
-    return pipeline.find_outliers(Workspace.open(Path(path)), k)
+    return pipeline.find_outliers(Workspace.open(Path(path)), k, graph=cosine_graph(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def nearest_texts(path: str, version: float, n: int = 3) -> np.ndarray:
     """(points,) the texts of each point's n nearest neighbours, joined, for the outlier table."""
-    workspace = Workspace.open(Path(path))
-    texts = workspace.points()["text"].to_numpy()
-    knn = cosine_neighbours(workspace.embeddings(), workspace.knn())
+    texts = Workspace.open(Path(path)).points()["text"].to_numpy()
+    knn = cosine_graph(path, version).knn
     return np.array([" | ".join(texts[other][:80] for other in others[:n] if other >= 0) for others in knn.indices],
                     dtype=object)
 
@@ -188,17 +198,18 @@ def neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> n
 
 @st.cache_resource(max_entries=2, show_spinner="Embedding the 21,000-word vocabulary (first time only)…")
 def word_vectors(model_id: str) -> np.ndarray:
-    from explorer.teach import vocabulary_vectors
-
-    return vocabulary_vectors(encoder(model_id), cache_dir=embeddings_cache())
+    return teach.vocabulary_vectors(encoder(model_id), cache_dir=embeddings_cache())
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the UMAP layout…")
-def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: float, n_points: int) -> np.ndarray:
-    """A 2-D UMAP layout of the first ``n_points`` of the workspace (a fixed sample), with the given parameters."""
+def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: float,
+                      n_points: int) -> tuple[np.ndarray, float]:
+    """A 2-D UMAP layout of the first ``n_points`` of the workspace (a fixed sample), with the given parameters,
+    and its trustworthiness."""
     vectors = Workspace.open(Path(path)).embeddings().vectors[:n_points]
-    return pipeline.map_layout(Embeddings(vectors, "teaching", "teaching", True),
-                               LayoutConfig(n_neighbors=n_neighbors, min_dist=min_dist))
+    coords = pipeline.map_layout(Embeddings(vectors, "teaching", "teaching", True),
+                                 LayoutConfig(n_neighbors=n_neighbors, min_dist=min_dist))
+    return coords, teach.projection_quality(vectors, coords)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the workspace's model…")
