@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +25,11 @@ from explorer.flags import (DEFAULT_THRESHOLD, DuplicatePairs, OutlierScores, co
                             near_duplicates, outlier_scores)
 from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import IngestConfig, build_corpus, build_ids
-from explorer.label import cluster_keywords
+from explorer.label import DocumentTerms, cluster_keywords, document_terms
 from explorer.reduce import (MIN_POINTS, FuzzyGraph, LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph,
                              layouts, small_layout)
 from explorer.similarity import neighbourhood_overlap
-from explorer.types import CHUNK, ID, Clustering, Corpus, Embeddings, IngestReport, Neighbors
+from explorer.types import CHUNK, ID, ClusterKeywords, Clustering, Corpus, Embeddings, IngestReport, Neighbors
 from explorer.workspace import MANIFEST, Workspace, embeddings_cache
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,29 @@ def prepare_corpus(table: pd.DataFrame, config: BuildConfig, encoder: Encoder | 
     return chunk_corpus(corpus, report, encoder.token_spans, model_limit=encoder.token_limit, config=config.chunk)
 
 
+def warm_up() -> None:
+    """Build a tiny map, so that map building's imports and numba kernels (loaded from numba's on-disk cache,
+    or compiled on a machine's first run) are ready before the first real map needs them."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(64, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = vectors @ vectors.T
+    np.fill_diagonal(scores, -np.inf)
+    order = np.argsort(-scores, axis=1)[:, :15]
+    graph = fuzzy_graph(Neighbors(order, np.take_along_axis(scores, order, axis=1), "cosine"), vectors)
+    display = LayoutConfig(n_epochs=10)
+    _, points = layouts(graph, vectors, [(2, display), (5, replace(cluster_layout_config(display), n_epochs=10))])
+    clustering, _ = _cluster_and_label(document_terms(["warm up"] * len(vectors)), points, ClusterConfig(), {})
+    logger.info("map building warmed up (%d clusters in the tiny map)", clustering.n_clusters)
+
+
+def start_warm_up() -> threading.Thread:
+    """Run :func:`warm_up` in a background thread (join it before the process ends)."""
+    thread = threading.Thread(target=warm_up, name="map-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
                     vectors: np.ndarray | None = None, encoder: Encoder | None = None,
                     cache_dir: Path | None = None, progress: StageProgress | None = None) -> Workspace:
@@ -82,27 +107,31 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     if vectors is None and getattr(encoder, "fits_corpus", False):
         encoder = encoder.fit_on(corpus.texts)  # the fit is saved, so typed queries can be embedded later
     timings["ingest"] = time.perf_counter() - clock
-    progress("Embedding texts", 0.0)
-    clock = time.perf_counter()
-    if vectors is not None:
-        embeddings = precomputed_embeddings(vectors, _input_rows(table, corpus, config.ingest), source=source)
-    else:
-        embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
-                                 progress=lambda done, total: progress("Embedding texts", done / max(total, 1)))
-    timings["embed"] = time.perf_counter() - clock
-    out = Path(out)
-    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=_ensure_dir(out.parent)))
+    warming = start_warm_up()  # while the texts are embedded
     try:
-        index, clustering = _write_map(building, corpus, embeddings, config, timings, progress)
-        if vectors is None and getattr(encoder, "fit", None) is not None:
-            _save_tfidf_fit(building, encoder.fit)
-        notes = _size_notes(len(corpus), distinct_count(embeddings.vectors), config.cluster)
-        manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings, notes)
-        store.save_json(building / MANIFEST, manifest)
-        _swap_into_place(building, out)
+        progress("Embedding texts", 0.0)
+        clock = time.perf_counter()
+        if vectors is not None:
+            embeddings = precomputed_embeddings(vectors, _input_rows(table, corpus, config.ingest), source=source)
+        else:
+            embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
+                                     progress=lambda done, total: progress("Embedding texts", done / max(total, 1)))
+        timings["embed"] = time.perf_counter() - clock
+        out = Path(out)
+        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=_ensure_dir(out.parent)))
+        try:
+            index, clustering = _write_map(building, corpus, embeddings, config, timings, progress)
+            if vectors is None and getattr(encoder, "fit", None) is not None:
+                _save_tfidf_fit(building, encoder.fit)
+            notes = _size_notes(len(corpus), distinct_count(embeddings.vectors), config.cluster)
+            manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings, notes)
+            store.save_json(building / MANIFEST, manifest)
+            _swap_into_place(building, out)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+        return Workspace.open(out)
     finally:
-        shutil.rmtree(building, ignore_errors=True)
-    return Workspace.open(out)
+        warming.join()
 
 
 def _save_tfidf_fit(folder: Path, fit: TfidfFit) -> None:
@@ -126,21 +155,38 @@ def _ensure_dir(path: Path) -> Path:
     return path
 
 
-def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: BuildConfig,
-               timings: dict[str, float], progress: StageProgress) -> tuple[VectorIndex, Clustering]:
-    store.save_frame(folder / "points.parquet", corpus.points, store.sidecar("ingest", ingest=asdict(config.ingest),
-                                                                           chunk=asdict(config.chunk)))
-    store.save_array(folder / "embeddings.npy", embeddings.vectors, store.sidecar(
-        "embed", upstream=["points.parquet"], model=embeddings.model_id, fingerprint=embeddings.fingerprint,
-        normalized=embeddings.normalized, dim=embeddings.dim))
+@dataclass(frozen=True, eq=False)
+class MapBuild:
+    """Everything computed from the vectors for the map.
+
+    Attributes:
+        index: the FAISS index over the n vectors.
+        knn: (n, k) each point's nearest other points, from the index.
+        display: (n, 2) the map's UMAP layout.
+        points: (n, 5) the clustering layout.
+        clustering: HDBSCAN on ``points``.
+        keywords: c-TF-IDF keywords of each cluster.
+        timings: seconds per stage.
+    """
+
+    index: VectorIndex
+    knn: Neighbors
+    display: np.ndarray
+    points: np.ndarray
+    clustering: Clustering
+    keywords: ClusterKeywords
+    timings: dict[str, float]
+
+
+def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
+              progress: StageProgress | None = None) -> MapBuild:
+    """FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side, HDBSCAN and keywords."""
+    progress = progress or (lambda stage, fraction: None)
+    timings: dict[str, float] = {}
     progress("Building the FAISS index", 0.0)
     clock = time.perf_counter()
     index = VectorIndex.build(embeddings, config.index)
-    index.save(folder, upstream="embeddings.npy")
     knn = index.knn_graph(embeddings, KNN_K)
-    knn_meta = store.sidecar("knn", upstream=["index.faiss"], k=knn.indices.shape[1], metric=knn.metric)
-    store.save_array(folder / "knn_indices.npy", knn.indices, knn_meta)
-    store.save_array(folder / "knn_scores.npy", knn.scores, knn_meta)
     timings["index"] = time.perf_counter() - clock
     clock = time.perf_counter()
     graph = _graph_or_none(knn, embeddings.vectors, config.layout)
@@ -149,22 +195,45 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     description = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
     progress(description, 0.0)
     clock = time.perf_counter()
-    display, points = _layouts(graph, embeddings.vectors, requests, index.metric,
-                               lambda fraction: progress(description, fraction))
-    timings["umap_layouts"] = time.perf_counter() - clock
-    for (n_components, layout_config), coordinates in zip(requests, (display, points)):
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        # Counting words for the cluster keywords needs no clusters: it runs while the layouts are optimised.
+        terms = helper.submit(document_terms, texts)
+        display, points = _layouts(graph, embeddings.vectors, requests, index.metric,
+                                   lambda fraction: progress(description, fraction))
+        timings["umap_layouts"] = time.perf_counter() - clock
+        terms = terms.result()
+    progress("Clustering (HDBSCAN) and labelling", 0.0)
+    clustering, keywords = _cluster_and_label(terms, points, config.cluster, timings)
+    return MapBuild(index, knn, display, points, clustering, keywords, timings)
+
+
+def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: BuildConfig,
+               timings: dict[str, float], progress: StageProgress) -> tuple[VectorIndex, Clustering]:
+    store.save_frame(folder / "points.parquet", corpus.points, store.sidecar("ingest", ingest=asdict(config.ingest),
+                                                                           chunk=asdict(config.chunk)))
+    store.save_array(folder / "embeddings.npy", embeddings.vectors, store.sidecar(
+        "embed", upstream=["points.parquet"], model=embeddings.model_id, fingerprint=embeddings.fingerprint,
+        normalized=embeddings.normalized, dim=embeddings.dim))
+    built = build_map(corpus.texts, embeddings, config, progress=progress)
+    timings.update(built.timings)
+    index, knn = built.index, built.knn
+    index.save(folder, upstream="embeddings.npy")
+    knn_meta = store.sidecar("knn", upstream=["index.faiss"], k=knn.indices.shape[1], metric=knn.metric)
+    store.save_array(folder / "knn_indices.npy", knn.indices, knn_meta)
+    store.save_array(folder / "knn_scores.npy", knn.scores, knn_meta)
+    layouts_config = [(2, config.layout), (5, cluster_layout_config(config.layout))]
+    for (n_components, layout_config), coordinates in zip(layouts_config, (built.display, built.points)):
         store.save_array(folder / f"layout_{n_components}d.npy", coordinates, store.sidecar(
             "reduce", upstream=["knn_indices.npy"], n_components=n_components, **asdict(layout_config)))
-    progress("Clustering (HDBSCAN) and labelling", 0.0)
-    clustering = write_clusters(folder, corpus.texts, points, config.cluster, timings)
+    _save_clusters(folder, built.clustering, built.keywords, config.cluster)
     progress("Flagging near-duplicates and outliers", 0.0)
     clock = time.perf_counter()
     if len(corpus) >= 3:
         cosine_knn = cosine_neighbours(embeddings, knn)
         pairs = near_duplicates(embeddings, cosine_knn, index=index if index.metric == "cosine" else None)
-        write_flags(folder, corpus.texts, pairs, outlier_scores(cosine_knn, clustering.outlier_scores))
+        write_flags(folder, corpus.texts, pairs, outlier_scores(cosine_knn, built.clustering.outlier_scores))
     timings["flags"] = time.perf_counter() - clock
-    return index, clustering
+    return index, built.clustering
 
 
 def _graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) -> FuzzyGraph | None:
@@ -185,16 +254,25 @@ def _layouts(graph: FuzzyGraph | None, vectors: np.ndarray, requests: list[tuple
     return layouts(graph, vectors, requests, metric=metric, progress=progress)
 
 
-def write_clusters(folder: Path, texts: list[str], points_5d: np.ndarray, config: ClusterConfig,
-                   timings: dict[str, float] | None = None) -> Clustering:
+def write_clusters(folder: Path, terms: DocumentTerms, points_5d: np.ndarray, config: ClusterConfig) -> Clustering:
     """Cluster the 5-D layout, label the clusters and save both (UMAP is not recomputed)."""
-    timings = timings if timings is not None else {}
+    clustering, keywords = _cluster_and_label(terms, points_5d, config, {})
+    _save_clusters(folder, clustering, keywords, config)
+    return clustering
+
+
+def _cluster_and_label(terms: DocumentTerms, points_5d: np.ndarray, config: ClusterConfig,
+                       timings: dict[str, float]) -> tuple[Clustering, ClusterKeywords]:
     clock = time.perf_counter()
     clustering = cluster_points(points_5d, config)
     timings["hdbscan"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    keywords = cluster_keywords(texts, clustering.labels)
+    keywords = cluster_keywords(terms, clustering.labels)
     timings["labels"] = time.perf_counter() - clock
+    return clustering, keywords
+
+
+def _save_clusters(folder: Path, clustering: Clustering, keywords: ClusterKeywords, config: ClusterConfig) -> None:
     frame = pd.DataFrame({"cluster": clustering.labels, "probability": clustering.probabilities,
                           "outlier_score": clustering.outlier_scores})
     store.save_frame(folder / "clusters.parquet", frame, store.sidecar(
@@ -202,13 +280,12 @@ def write_clusters(folder: Path, texts: list[str], points_5d: np.ndarray, config
     store.save_json(folder / "clusters.json", store.sidecar(
         "label", upstream=["clusters.parquet"], config=asdict(config), keywords=keywords.keywords,
         n_clusters=clustering.n_clusters, noise_fraction=clustering.noise_fraction))
-    return clustering
 
 
 def recluster(workspace: Workspace, config: ClusterConfig) -> Clustering:
     """Re-run HDBSCAN with new parameters on the saved 5-D layout and update the workspace."""
     texts = workspace.points()["text"].tolist()
-    clustering = write_clusters(workspace.path, texts, workspace.layout(5), config)
+    clustering = write_clusters(workspace.path, document_terms(texts), workspace.layout(5), config)
     _refresh_outlier_flags(workspace, texts)
     manifest = workspace.manifest
     manifest["cluster"] = asdict(config)

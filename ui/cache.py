@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,6 @@ from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Workspace, embeddings_cache
 from ui import figures
 
-logger = logging.getLogger(__name__)
-
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def encoder(model_id: str) -> Encoder:
@@ -36,29 +33,8 @@ def encoder(model_id: str) -> Encoder:
 
 @st.cache_resource
 def start_numba_warmup() -> threading.Thread:
-    """Compile UMAP's and HDBSCAN's numba code in the background once per process."""
-    thread = threading.Thread(target=_warm_numba, name="numba-warmup", daemon=True)
-    thread.start()
-    return thread
-
-
-def _warm_numba() -> None:
-    from explorer.cluster import cluster_points
-    from explorer.reduce import fuzzy_graph, layout
-    from explorer.types import Neighbors
-
-    rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(64, 8)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    scores = vectors @ vectors.T
-    np.fill_diagonal(scores, -np.inf)
-    order = np.argsort(-scores, axis=1)[:, :15]
-    knn = Neighbors(order, np.take_along_axis(scores, order, axis=1), "cosine")
-    graph = fuzzy_graph(knn, vectors)
-    points = layout(graph, vectors, n_components=5)
-    layout(graph, vectors, n_components=2)
-    cluster_points(points)
-    logger.info("numba warm-up finished")
+    """Load map building's imports and numba kernels in the background, once per process."""
+    return pipeline.start_warm_up()
 
 
 @st.cache_resource

@@ -5,7 +5,7 @@ import scipy.sparse.csgraph
 from explorer.cluster import ClusterConfig, cluster_points
 from explorer.errors import InputError
 from explorer.index import VectorIndex
-from explorer.label import class_tfidf, cluster_keywords
+from explorer.label import class_tfidf, cluster_keywords, document_terms
 from explorer.reduce import (LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph, layout, layouts,
                              small_layout)
 from explorer.types import Embeddings
@@ -79,7 +79,7 @@ def test_clusters_recover_real_topics_with_keywords(topical):
     for cluster in set(clustering.labels) - {-1}:
         members = topics[clustering.labels == cluster]
         assert np.mean(members == max(set(members), key=list(members).count)) > 0.8
-    keywords = cluster_keywords(texts, clustering.labels)
+    keywords = cluster_keywords(document_terms(texts), clustering.labels)
     words = " ".join(" ".join(keywords.keywords[c][:3]) for c in set(clustering.labels) - {-1})
     assert "ebola" in words and "measles" in words
     assert keywords.name(-1) == "Unclustered"
@@ -136,7 +136,32 @@ def test_class_tfidf_matches_the_formula():
     counts = np.array([[2.0, 0.0, 1.0], [0.0, 3.0, 1.0]])
     average = counts.sum() / 2
     expected = counts / counts.sum(axis=1, keepdims=True) * np.log(1 + average / counts.sum(axis=0))
-    np.testing.assert_allclose(class_tfidf(counts), expected)
+    np.testing.assert_allclose(class_tfidf(counts).toarray(), expected)
+
+
+def test_keywords_from_document_counts_equal_counting_each_clusters_joined_text(tweets):
+    """Summing per-document counts per cluster is the same as BERTopic's counting of one joined document per
+    cluster (same vocabulary, same scores, ties broken by word order)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    from explorer.label import _NOISE_WORDS, _TOKEN_PATTERN, _URL
+
+    texts = tweets["text"].head(600).tolist()
+    labels = np.random.default_rng(0).integers(-1, 12, size=len(texts))
+    keywords = cluster_keywords(document_terms(texts), labels, n_words=6).keywords
+    clusters = sorted(set(labels.tolist()))
+    joined = [" ".join(_URL.sub(" ", texts[i]) for i in np.flatnonzero(labels == c)) for c in clusters]
+    vectorizer = CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | _NOISE_WORDS), token_pattern=_TOKEN_PATTERN)
+    scores = class_tfidf(vectorizer.fit_transform(joined)).toarray()
+    words = vectorizer.get_feature_names_out()
+    for row, cluster in enumerate(clusters):
+        order = np.argsort(-scores[row], kind="stable")[:6]
+        assert keywords[cluster] == [words[j] for j in order if scores[row, j] > 0]
+
+
+def test_keywords_of_stop_words_only_are_empty():
+    keywords = cluster_keywords(document_terms(["the and of", "it is"]), np.array([0, -1]))
+    assert keywords.keywords == {-1: [], 0: []} and keywords.name(0) == "0"
 
 
 @pytest.mark.parametrize("factory", [lambda: LayoutConfig(n_neighbors=1), lambda: LayoutConfig(min_dist=2.0),
@@ -144,3 +169,12 @@ def test_class_tfidf_matches_the_formula():
 def test_bad_parameters(factory):
     with pytest.raises(InputError):
         factory()
+
+
+def test_warm_up_leaves_the_layout_kernel_compiled():
+    from explorer.pipeline import warm_up
+    from explorer.reduce import _cached_epoch_kernel, _cached_umap_kernels
+
+    warm_up()
+    assert _cached_epoch_kernel().signatures
+    assert all(kernel.signatures for kernel in _cached_umap_kernels())
