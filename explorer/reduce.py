@@ -163,19 +163,19 @@ def _distinct_neighbours(knn: Neighbors, representatives: np.ndarray, inverse: n
     if len(representatives) == len(inverse):
         return rows[:, :width], all_distances[:, :width]
     nodes = np.where(rows >= 0, inverse[np.maximum(rows, 0)], -1)
-    indices = np.full((len(representatives), width), -1, np.int64)
-    distances = np.full((len(representatives), width), np.inf, np.float32)
-    for node, (candidates, candidate_distances) in enumerate(zip(nodes, all_distances)):
-        seen = {node, -1}
-        filled = 0
-        for candidate, distance in zip(candidates, candidate_distances):
-            if candidate in seen:
-                continue
-            seen.add(candidate)
-            indices[node, filled], distances[node, filled] = candidate, distance
-            filled += 1
-            if filled == width:
-                break
+    # A candidate is kept unless it is padding, the node itself, or a node already met earlier in its row.
+    by_node = np.argsort(nodes, axis=1, kind="stable")
+    sorted_nodes = np.take_along_axis(nodes, by_node, axis=1)
+    repeat_in_sorted = np.zeros_like(sorted_nodes, dtype=bool)
+    repeat_in_sorted[:, 1:] = sorted_nodes[:, 1:] == sorted_nodes[:, :-1]
+    repeat = np.empty_like(repeat_in_sorted)
+    np.put_along_axis(repeat, by_node, repeat_in_sorted, axis=1)
+    keep = ~repeat & (nodes >= 0) & (nodes != np.arange(len(nodes))[:, None])
+    # Kept candidates move to the front of their row, in their original order.
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+    kept = np.take_along_axis(keep, order, axis=1)
+    indices = np.where(kept, np.take_along_axis(nodes, order, axis=1), -1)
+    distances = np.where(kept, np.take_along_axis(all_distances, order, axis=1), np.inf).astype(np.float32)
     return indices, distances
 
 

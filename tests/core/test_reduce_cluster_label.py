@@ -178,3 +178,19 @@ def test_warm_up_leaves_the_layout_kernel_compiled():
     warm_up()
     assert _cached_epoch_kernel().signatures
     assert all(kernel.signatures for kernel in _cached_umap_kernels())
+
+
+def test_distinct_neighbours_drop_copies_self_and_padding():
+    from explorer.reduce import _distinct_neighbours
+    from explorer.types import Neighbors
+
+    # Rows 0 and 2 are copies (node 0); rows 1 and 4 too (node 1); row 3 is node 2.
+    vectors = np.array([[1, 0], [0, 1], [1, 0], [2, 2], [0, 1]], np.float32)
+    representatives, inverse = distinct_rows(vectors)
+    indices = np.array([[2, 1, 4, 3], [4, 0, 2, 3], [0, 1, 3, -1], [1, 0, 4, 2], [1, 3, -1, -1]])
+    scores = np.array([[0.9, 0.8, 0.7, 0.6], [0.9, 0.5, 0.4, 0.3], [0.9, 0.8, 0.7, 0.0], [0.8, 0.6, 0.5, 0.4],
+                       [0.9, 0.3, 0.0, 0.0]], np.float32)
+    nodes, distances = _distinct_neighbours(Neighbors(indices, scores, "cosine"), representatives, inverse, 3)
+    assert nodes.tolist() == [[1, 2, -1], [0, 2, -1], [1, 0, -1]]
+    np.testing.assert_allclose(distances[:, :2], [[0.2, 0.4], [0.5, 0.7], [0.2, 0.4]], atol=1e-6)
+    assert np.isinf(distances[:, 2]).all()
