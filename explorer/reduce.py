@@ -2,7 +2,9 @@
 
 The fuzzy graph is computed once and shared: a 2-D (or 3-D) layout for display and a 5-D layout,
 optimised with fewer epochs, for clustering. Both are optimised side by side in two threads, each one
-single-threaded (so reproducible), with umap-learn's own epoch kernel compiled to release the GIL.
+single-threaded (so reproducible), with umap-learn's own epoch kernel compiled to release the GIL. When both
+run the same epochs (above 20,000 points), the 2-D layout starts from the 5-D one's spectral eigenvectors
+instead of solving the eigenproblem again.
 """
 
 from __future__ import annotations
@@ -201,13 +203,21 @@ def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int
     """Several layouts of one graph, e.g. the 2-D map and the 5-D clustering layout, optimised side by side.
 
     Each layout's optimisation is single-threaded and so reproducible, but they run in parallel threads
-    (the epoch kernel releases the GIL), so two layouts on two cores take as long as the longer one.
+    (the epoch kernel releases the GIL), so two layouts on two cores take as long as the longer one. A smaller
+    layout with the same epochs as a larger one reuses its spectral start (see SpectralStart): the largest
+    layout is exactly umap-learn's, the smaller one umap-learn's up to the eigensolver's sign and tolerance.
     ``progress`` is called from this thread only, never from the workers.
 
     Returns one (n, n_components) float32 layout per request, in request order.
     """
     progress = progress or (lambda fraction: None)
-    runs = [_LayoutRun.prepare(graph, vectors, n_components, metric, config) for n_components, config in requests]
+    runs: list[_LayoutRun | None] = [None] * len(requests)
+    for i in sorted(range(len(requests)), key=lambda i: -requests[i][0]):  # largest first, to share its start
+        n_components, config = requests[i]
+        n_epochs = config.n_epochs or default_epochs(graph.graph.shape[0])
+        shared = next((run.spectral for run in runs if run is not None and run.spectral is not None
+                       and run.spectral.n_epochs == n_epochs), None)
+        runs[i] = _LayoutRun.prepare(graph, vectors, n_components, metric, config, shared=shared)
     total_epochs = sum(run.n_epochs for run in runs)
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
         futures = [pool.submit(run.optimise) for run in runs]
@@ -215,6 +225,46 @@ def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int
             progress(sum(run.epochs_done for run in runs) / total_epochs)
     progress(1.0)
     return [_standardise(future.result()[graph.inverse]) for future in futures]
+
+
+@dataclass(frozen=True, eq=False)
+class SpectralStart:
+    """umap-learn's spectral start of a pruned graph: the leading non-trivial eigenvectors of its normalised
+    Laplacian, each connected part scaled and placed around its own anchor.
+
+    The eigenproblem takes seconds at 50k points, so a smaller layout of the same pruned graph (same epochs)
+    reuses a larger one's leading columns: they are the same eigenvectors. Where the graph has several parts,
+    umap-learn anchors up to 2 x dims parts at axis corners and more by a spectral layout of their centroids;
+    the columns are reused only where both layouts anchor the parts the same way, so that no two parts
+    collapse onto one corner.
+
+    Attributes:
+        coordinates: (u, d) start before umap-learn's noisy rescaling.
+        n_parts: connected parts of the pruned graph.
+        n_epochs: the epochs that decided the pruning.
+    """
+
+    coordinates: np.ndarray
+    n_parts: int
+    n_epochs: int
+
+    @classmethod
+    def solve(cls, weights, data: np.ndarray, n_components: int, metric: str, random_state: np.random.RandomState,
+              n_epochs: int) -> SpectralStart:
+        import scipy.sparse.csgraph
+        from umap.spectral import spectral_layout
+
+        n_parts = scipy.sparse.csgraph.connected_components(weights)[0]
+        coordinates = spectral_layout(data, weights, n_components, random_state,
+                                      metric="euclidean" if metric == "euclidean" else "cosine", metric_kwds={})
+        return cls(coordinates, int(n_parts), n_epochs)
+
+    def serves(self, n_components: int) -> bool:
+        """Whether this start's leading columns are umap-learn's start in ``n_components`` dimensions."""
+        dims = self.coordinates.shape[1]
+        corners_in_both = self.n_parts <= 2 * n_components
+        centroid_layout_in_both = self.n_parts > 2 * dims
+        return n_components <= dims and (corners_in_both or centroid_layout_in_both)
 
 
 @dataclass(eq=False)
@@ -230,14 +280,18 @@ class _LayoutRun:
     a: float
     b: float
     n_epochs: int
+    spectral: SpectralStart | None = None
     epochs_done: int = 0
 
     @classmethod
     def prepare(cls, graph: FuzzyGraph, vectors: np.ndarray, n_components: int, metric: str,
-                config: LayoutConfig) -> _LayoutRun:
+                config: LayoutConfig, *, shared: SpectralStart | None = None) -> _LayoutRun:
         """Prune weak edges, initialise (spectral, or random for tiny graphs) and draw the random state,
-        consuming the seeded generator in the same order as umap-learn."""
-        from umap.spectral import spectral_layout
+        consuming the seeded generator in the same order as umap-learn.
+
+        ``shared``: another layout's spectral start on the same pruned graph, whose leading eigenvectors are
+        used instead of solving the eigenproblem again where they give the same start (see SpectralStart).
+        """
         from umap.umap_ import find_ab_params, make_epochs_per_sample, noisy_scale_coords
 
         weights = graph.graph.tocoo(copy=True)
@@ -246,10 +300,14 @@ class _LayoutRun:
         weights.data[weights.data < weights.data.max() / float(n_epochs)] = 0.0
         weights.eliminate_zeros()
         random_state = np.random.RandomState(config.seed)
+        spectral = None
         if weights.shape[0] > n_components + 1:
-            start = spectral_layout(vectors[graph.representatives], weights, n_components, random_state,
-                                    metric="euclidean" if metric == "euclidean" else "cosine", metric_kwds={})
-            start = noisy_scale_coords(start, random_state, max_coord=10, noise=0.0001)
+            if shared is not None and shared.serves(n_components):
+                spectral = SpectralStart(shared.coordinates[:, :n_components], shared.n_parts, n_epochs)
+            else:
+                spectral = SpectralStart.solve(weights, vectors[graph.representatives], n_components, metric,
+                                               random_state, n_epochs)
+            start = noisy_scale_coords(spectral.coordinates, random_state, max_coord=10, noise=0.0001)
         else:
             start = random_state.uniform(low=-10.0, high=10.0, size=(weights.shape[0], n_components)).astype(np.float32)
         epochs_per_sample = make_epochs_per_sample(weights.data, n_epochs)
@@ -257,7 +315,8 @@ class _LayoutRun:
         span = np.max(start, 0) - np.min(start, 0)
         embedding = (10.0 * (start - np.min(start, 0)) / span).astype(np.float32, order="C")
         a, b = find_ab_params(config.spread, config.min_dist)
-        return cls(embedding, weights.row, weights.col, epochs_per_sample, rng_state, float(a), float(b), n_epochs)
+        return cls(embedding, weights.row, weights.col, epochs_per_sample, rng_state, float(a), float(b), n_epochs,
+                   spectral)
 
     def optimise(self, *, tail: np.ndarray | None = None, n_vertices: int | None = None, initial_alpha: float = 1.0,
                  move_other: bool = True) -> np.ndarray:

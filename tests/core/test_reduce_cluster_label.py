@@ -194,3 +194,35 @@ def test_distinct_neighbours_drop_copies_self_and_padding():
     assert nodes.tolist() == [[1, 2, -1], [0, 2, -1], [1, 0, -1]]
     np.testing.assert_allclose(distances[:, :2], [[0.2, 0.4], [0.5, 0.7], [0.2, 0.4]], atol=1e-6)
     assert np.isinf(distances[:, 2]).all()
+
+
+def test_a_smaller_layout_reuses_the_larger_ones_spectral_start(topical):
+    """Layouts with the same epochs prune the graph alike: the 2-D start is the 5-D start's leading eigenvectors,
+    which are umap-learn's own 2-D start (up to sign), and the map is as trustworthy as one started on its own."""
+    from sklearn.manifold import trustworthiness
+    from umap.spectral import spectral_layout
+
+    from explorer.reduce import SpectralStart, _LayoutRun
+
+    _, _, embeddings = topical
+    vectors = embeddings.vectors
+    graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), vectors)
+    display, clustering = LayoutConfig(n_epochs=100), cluster_layout_config()
+    five = _LayoutRun.prepare(graph, vectors, 5, "cosine", clustering)
+    two = _LayoutRun.prepare(graph, vectors, 2, "cosine", display, shared=five.spectral)
+    np.testing.assert_array_equal(two.spectral.coordinates, five.spectral.coordinates[:, :2])
+    weights = graph.graph.tocoo(copy=True)
+    weights.data[weights.data < weights.data.max() / 100.0] = 0.0
+    weights.eliminate_zeros()
+    own = spectral_layout(vectors, weights, 2, np.random.RandomState(0), metric="cosine")
+    for column in range(2):
+        assert abs(np.corrcoef(own[:, column], two.spectral.coordinates[:, column])[0, 1]) > 0.99
+    shared_map, shared_clustering = layouts(graph, vectors, [(2, display), (5, clustering)])
+    np.testing.assert_array_equal(shared_clustering, layout(graph, vectors, n_components=5, config=clustering))
+    alone = layout(graph, vectors, n_components=2, config=display)
+    assert trustworthiness(vectors, shared_map, n_neighbors=10) > trustworthiness(vectors, alone, n_neighbors=10) - 0.02
+    # Several graph parts are anchored at axis corners: reused only where no two parts would share a corner.
+    start = SpectralStart(np.zeros((10, 5)), n_parts=2, n_epochs=100)
+    assert start.serves(2) and start.serves(5) and not start.serves(6)
+    assert not SpectralStart(np.zeros((10, 5)), n_parts=6, n_epochs=100).serves(2)
+    assert SpectralStart(np.zeros((10, 5)), n_parts=11, n_epochs=100).serves(2)
