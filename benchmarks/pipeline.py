@@ -7,7 +7,8 @@ rows); the bundled 3,008-tweet sample is used when ``--n`` fits in it and tmtool
 
 Each method runs in its own fresh process, twice: "fresh" is the first run in a new process (imports,
 numba compilation or loading numba's on-disk cache), "warm" is the second run in that process (what the
-running app sees after its first map). Ratios compare methods within one run of this script, on one machine.
+running app sees after its first map). ``--repeat`` such processes per method, alternating between the methods,
+give medians. Ratios compare methods within one run of this script, on one machine.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="number of tweets")
     parser.add_argument("--model", default="wordllama-l2", help="embedding model id (default: the fast one)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fresh processes per method, alternating; medians are reported (default 3)")
     parser.add_argument("--worker", nargs=3, metavar=("METHOD", "VECTORS", "TEXTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -126,12 +129,26 @@ def main() -> None:
         texts_path = folder / "texts.json"
         texts_path.write_text(json.dumps(manifest_texts(folder)))
         vectors_path = folder / "ws" / "embeddings.npy"
-        results = {method: in_fresh_process(method, vectors_path, texts_path) for method in METHODS}
-    report = {"n": args.n, "model": args.model, "n_points": manifest["n_points"],
-              "build_stages": manifest["timings"], **results}
+        runs = {method: [] for method in METHODS}
+        for _ in range(args.repeat):  # alternating, so that a slow spell of a shared machine hits both methods
+            for method in METHODS:
+                runs[method].append(in_fresh_process(method, vectors_path, texts_path))
+    report = {"n": args.n, "model": args.model, "n_points": manifest["n_points"], "repeat": args.repeat,
+              "build_stages": manifest["timings"], **{method: median_run(runs[method]) for method in METHODS}}
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+
+
+def median_run(runs: list[dict]) -> dict:
+    """Median fresh and warm seconds over the runs, each run's figures kept; stages of the median warm run."""
+    import statistics
+
+    by_warm = sorted(runs, key=lambda run: run["warm"])
+    return {"fresh": statistics.median(run["fresh"] for run in runs),
+            "warm": statistics.median(run["warm"] for run in runs),
+            "fresh_each": [run["fresh"] for run in runs], "warm_each": [run["warm"] for run in runs],
+            "fresh_stages": by_warm[len(runs) // 2]["fresh_stages"], "warm_stages": by_warm[len(runs) // 2]["warm_stages"]}
 
 
 def manifest_texts(folder: Path) -> list[str]:
@@ -152,6 +169,9 @@ def print_report(report: dict) -> None:
     for timing in ("fresh", "warm"):
         mine = ours[timing]
         print(f"| {timing} | {mine:.1f} | {baseline[timing]:.1f} | {baseline[timing] / mine:.2f}x |")
+    print(f"medians of {report['repeat']} alternating runs; each run (s): " + "; ".join(
+        f"{method} {timing} " + ", ".join(f"{seconds:.1f}" for seconds in report[method][f"{timing}_each"])
+        for method in METHODS for timing in ("fresh", "warm")))
 
 
 if __name__ == "__main__":
