@@ -83,8 +83,9 @@ if vectors is None and spec.max_tokens:
     chunk_on = st.toggle("Split long documents into overlapping chunks", value=True, key="chunking",
                          help="Each chunk keeps its document's id and gets a chunk number.")
     size_column, overlap_column = st.columns(2)
-    chunk_tokens = size_column.number_input("Tokens per chunk", 8, 4096, spec.max_tokens - 2, key="chunk_tokens",
-                                            disabled=not chunk_on)
+    state.follow_default("chunk_tokens", spec.content_tokens)
+    chunk_tokens = size_column.number_input("Tokens per chunk", 8, 4096, key="chunk_tokens", disabled=not chunk_on,
+                                            help="Defaults to what the chosen model reads.")
     overlap = overlap_column.number_input("Overlap (tokens)", 0, 1024, 32, key="chunk_overlap", disabled=not chunk_on)
     try:
         chunk_config = ChunkConfig(enabled=chunk_on, max_tokens=int(chunk_tokens), overlap=int(overlap))
@@ -92,8 +93,8 @@ if vectors is None and spec.max_tokens:
         st.error(str(error))
         st.stop()
 
-name = st.text_input("Workspace name", f"{Path(filename).stem}-{model_id if vectors is None else 'vectors'}",
-                     key="workspace_name")
+state.follow_default("workspace_name", f"{Path(filename).stem}-{model_id if vectors is None else 'vectors'}")
+name = st.text_input("Workspace name", key="workspace_name")
 try:
     config = BuildConfig(IngestConfig(text_column, id_column, tuple(metadata)), model_id=model_id, chunk=chunk_config,
                          index=IndexConfig(metric=metric))

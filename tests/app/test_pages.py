@@ -122,6 +122,24 @@ def test_new_workspace_page_rejects_bad_chunk_settings():
     assert any("overlap" in error.value for error in at.error)
 
 
+def test_choosing_another_model_brings_its_chunk_size_and_name():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/new_workspace.py").run()
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    assert at.number_input(key="chunk_tokens").value == 254
+    at.number_input(key="chunk_tokens").set_value(100).run()
+    at.selectbox(key="model_id").select("multilingual-e5-small").run()
+    assert not at.exception and not at.warning
+    assert at.number_input(key="chunk_tokens").value == 100  # the user's own choice stays
+    assert at.text_input(key="workspace_name").value.endswith("-multilingual-e5-small")
+    at.text_input(key="workspace_name").input("my-map").run()
+    at.selectbox(key="model_id").select("wordllama-l2").run()  # no token limit: no chunking section
+    at.selectbox(key="model_id").select("all-MiniLM-L6-v2").run()
+    assert at.number_input(key="chunk_tokens").value == 254 and at.text_input(key="workspace_name").value == "my-map"
+    at.selectbox(key="model_id").select("multilingual-e5-small").run()
+    assert at.number_input(key="chunk_tokens").value == 508  # e5 reads 512 tokens, 4 of them its markers
+
+
 def _search_page(workspace_path) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app_pages" / "search.py"), default_timeout=TIMEOUT)
     at.session_state[WORKSPACE] = str(workspace_path)

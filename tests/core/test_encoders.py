@@ -64,7 +64,7 @@ def test_e5_token_spans_count_exactly_what_the_model_reads(e5, tweets, news):
     for text, spans in zip(texts, e5.token_spans(texts)):
         assert len(spans) + e5._marker_tokens == e5._model.token_count(text)
         assert all(0 <= start <= end <= len(text) for start, end in spans)
-    assert e5.token_limit == 512 - e5._marker_tokens
+    assert e5.token_limit == 512 - e5._marker_tokens == e5.spec.content_tokens
 
 
 def test_e5_chunks_fit_in_the_model(e5, news):
