@@ -16,8 +16,11 @@ from explorer.types import ClusterKeywords
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
-# Social-media and HTML residue that says nothing about a cluster's topic.
-_NOISE_WORDS = frozenset({"rt", "via", "amp", "http", "https", "www", "com"})
+# Social-media and HTML residue, and the halves of contractions the tokenizer leaves ("aren't" -> "aren"):
+# they say nothing about a cluster's topic.
+_NOISE_WORDS = frozenset({"rt", "via", "amp", "http", "https", "www", "com",
+                          "aren", "isn", "wasn", "weren", "don", "doesn", "didn", "won", "wouldn", "shouldn", "couldn",
+                          "can", "haven", "hasn", "hadn", "ll", "ve", "re"})
 
 
 @dataclass(frozen=True, eq=False)

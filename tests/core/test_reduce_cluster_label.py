@@ -226,3 +226,11 @@ def test_a_smaller_layout_reuses_the_larger_ones_spectral_start(topical):
     assert start.serves(2) and start.serves(5) and not start.serves(6)
     assert not SpectralStart(np.zeros((10, 5)), n_parts=6, n_epochs=100).serves(2)
     assert SpectralStart(np.zeros((10, 5)), n_parts=11, n_epochs=100).serves(2)
+
+
+def test_keywords_leave_out_contraction_halves():
+    texts = ["Doctors aren't sure the vaccine won't work", "Why flu shots aren't enough, and they'll say why",
+             "The measles vaccine doesn't cause autism", "Measles cases: parents don't vaccinate"]
+    keywords = cluster_keywords(document_terms(texts), np.array([0, 0, 1, 1]), n_words=20).keywords
+    words = set(keywords[0]) | set(keywords[1])
+    assert {"vaccine", "measles"} <= words and not words & {"aren", "won", "ll", "doesn", "don"}
