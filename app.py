@@ -11,7 +11,7 @@ from ui.navigation import (audit_page, evaluation_page, map_page, new_workspace_
 
 logging.basicConfig(level=logging.WARNING)
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/explore:", layout="wide")
-cache.start_numba_warmup()
+cache.start_warm_up()
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
                             evaluation_page(), teach_page(), new_workspace_page()])

@@ -32,7 +32,7 @@ def encoder(model_id: str) -> Encoder:
 
 
 @st.cache_resource
-def start_numba_warmup() -> threading.Thread:
+def start_warm_up() -> threading.Thread:
     """Load map building's imports and numba kernels in the background, once per process."""
     return pipeline.start_warm_up()
 
