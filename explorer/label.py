@@ -1,8 +1,7 @@
 """Cluster keywords by class-based TF-IDF (BERTopic's c-TF-IDF): words frequent in one cluster, rare elsewhere.
 
 Word counts per document come first (:func:`document_terms`, the slow part, independent of the clusters, so
-it can run while the layouts are optimised, and be reused across re-clusterings); keywords are then a sparse
-sum of those counts per cluster.
+a build counts them while the layouts are optimised); keywords are then a sparse sum of those counts per cluster.
 """
 
 from __future__ import annotations
