@@ -38,10 +38,23 @@ def test_layouts_share_one_graph_and_are_reproducible(topical):
     np.testing.assert_array_equal(two, again)
 
 
-def test_layout_equals_umap_learns_own_embedding(topical):
-    """Our split of umap-learn's simplicial_set_embedding (threaded epochs, cached kernel) changes nothing."""
+def test_layout_is_umap_learns_embedding_with_our_epoch(topical, monkeypatch):
+    """Our split of umap-learn's simplicial_set_embedding (start, sampling schedule, random state, learning rate,
+    threaded epochs) is umap-learn's: with our epoch put into umap-learn, it gives our layout."""
+    import umap.layouts
     from umap.umap_ import find_ab_params, simplicial_set_embedding
 
+    from explorer.layout_epoch import optimise_epoch
+
+    def our_epoch(head_embedding, tail_embedding, head, tail, n_vertices, epochs_per_sample, a, b, rng_state_per_sample,
+                  gamma, dim, move_other, alpha, epochs_per_negative_sample, epoch_of_next_negative_sample,
+                  epoch_of_next_sample, n, *densmap):
+        assert gamma == 1.0 and not densmap[0]
+        optimise_epoch(head_embedding, tail_embedding, head, tail, n_vertices, epochs_per_sample, a, b,
+                       rng_state_per_sample, alpha, epochs_per_negative_sample, epoch_of_next_negative_sample,
+                       epoch_of_next_sample, n, move_other)
+
+    monkeypatch.setattr(umap.layouts, "_get_optimize_layout_euclidean_single_epoch_fn", lambda parallel: our_epoch)
     _, _, embeddings = topical
     graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), embeddings.vectors)
     config = LayoutConfig(n_epochs=120, min_dist=0.05, seed=7)
@@ -53,6 +66,97 @@ def test_layout_equals_umap_learns_own_embedding(topical):
     centred = theirs[graph.inverse] - np.median(theirs[graph.inverse], axis=0)
     expected = centred / np.percentile(np.abs(centred), 99) * 10
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-4)
+
+
+def _epoch_inputs(negative_rate: float, n_vertices: int = 40, n_edges: int = 200, dim: int = 3):
+    rng = np.random.default_rng(3)
+    head = np.sort(rng.integers(0, n_vertices, n_edges)).astype(np.int32)
+    tail = rng.integers(0, n_vertices, n_edges).astype(np.int32)
+    epochs_per_sample = rng.choice([1.0, 1.0, 2.0, 3.5], n_edges)
+    return dict(embedding=rng.uniform(0, 10, (n_vertices, dim)).astype(np.float32), head=head, tail=tail,
+                epochs_per_sample=epochs_per_sample, epochs_per_negative_sample=epochs_per_sample / negative_rate,
+                rng_state=rng.integers(-2**31, 2**31 - 1, (n_vertices, 3)))
+
+
+def _run_epochs(kernel, inputs, n_epochs, a=1.58, b=0.9):
+    """Run ``kernel`` (ours, or umap-learn's with its extra arguments bound) for ``n_epochs``; returns the layout."""
+    embedding, rng_state = inputs["embedding"].copy(), inputs["rng_state"].copy()
+    next_negative, next_sample = inputs["epochs_per_negative_sample"].copy(), inputs["epochs_per_sample"].copy()
+    for epoch in range(n_epochs):
+        kernel(embedding, embedding, inputs["head"], inputs["tail"], len(embedding), inputs["epochs_per_sample"], a, b,
+               rng_state, 1.0 - epoch / n_epochs, inputs["epochs_per_negative_sample"], next_negative, next_sample,
+               epoch, True)
+    return embedding
+
+
+def _umap_learns_epoch(head_embedding, tail_embedding, head, tail, n_vertices, epochs_per_sample, a, b, rng_state,
+                       alpha, epochs_per_negative_sample, next_negative, next_sample, epoch, move_other):
+    import umap.layouts
+
+    empty = np.zeros(1, dtype=np.float32)
+    umap.layouts._nb_optimize_layout_euclidean_single_epoch(
+        head_embedding, tail_embedding, head, tail, n_vertices, epochs_per_sample, a, b, rng_state, 1.0,
+        head_embedding.shape[1], move_other, alpha, epochs_per_negative_sample, next_negative, next_sample, epoch,
+        False, empty, empty, 0.0, 0.0, 0.0, 0.0, empty, empty, 0.0)
+
+
+def test_epoch_equals_umap_learns_when_each_edge_draws_at_most_one_negative_sample():
+    """Applying a point's negative samples together changes nothing when there is one: the epoch is then
+    umap-learn's (up to float32 arithmetic)."""
+    from explorer.layout_epoch import optimise_epoch
+
+    inputs = _epoch_inputs(negative_rate=1.0)
+    np.testing.assert_allclose(_run_epochs(optimise_epoch, inputs, 5), _run_epochs(_umap_learns_epoch, inputs, 5),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_epoch_applies_a_points_negative_samples_together():
+    """With 5 negative samples per edge, each is computed from the point's position before all of them."""
+    from umap.utils import tau_rand_int
+
+    from explorer.layout_epoch import optimise_epoch
+
+    def reference(embedding, _, head, tail, n_vertices, epochs_per_sample, a, b, rng_state, alpha,
+                  epochs_per_negative_sample, next_negative, next_sample, epoch, move_other):
+        for i in np.flatnonzero(next_sample <= epoch):
+            j, k = head[i], tail[i]
+            distance = float(np.sum((embedding[j].astype(np.float64) - embedding[k]) ** 2))
+            coefficient = -2 * a * b * distance ** (b - 1) / (a * distance ** b + 1) if distance > 0 else 0.0
+            step = np.clip(coefficient * (embedding[j] - embedding[k]), -4, 4) * alpha
+            embedding[j] += step
+            embedding[k] -= step
+            next_sample[i] += epochs_per_sample[i]
+            n_negative = int((epoch - next_negative[i]) / epochs_per_negative_sample[i])
+            push = np.zeros(embedding.shape[1])
+            for _ in range(n_negative):
+                other = embedding[tau_rand_int(rng_state[j]) % n_vertices]
+                distance = float(np.sum((embedding[j].astype(np.float64) - other) ** 2))
+                if distance > 0:
+                    coefficient = 2 * b / ((0.001 + distance) * (a * distance ** b + 1))
+                    push += np.clip(coefficient * (embedding[j] - other), -4, 4) * alpha
+            embedding[j] += push
+            next_negative[i] += n_negative * epochs_per_negative_sample[i]
+
+    inputs = _epoch_inputs(negative_rate=5.0)
+    np.testing.assert_allclose(_run_epochs(optimise_epoch, inputs, 5), _run_epochs(reference, inputs, 5),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_map_is_as_trustworthy_as_umap_learns(topical):
+    from sklearn.manifold import trustworthiness
+    from umap.umap_ import find_ab_params, simplicial_set_embedding
+
+    _, _, embeddings = topical
+    vectors = embeddings.vectors
+    graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), vectors)
+    config = LayoutConfig()
+    a, b = find_ab_params(config.spread, config.min_dist)
+    theirs, _ = simplicial_set_embedding(
+        vectors[graph.representatives], graph.graph.tocoo(copy=True), 2, 1.0, a, b, 1.0, 5, 200, "spectral",
+        np.random.RandomState(config.seed), "cosine", {}, False, {}, False)
+    ours = layout(graph, vectors, n_components=2, config=config)
+    score = trustworthiness(vectors, ours, n_neighbors=10, metric="cosine")
+    assert score > trustworthiness(vectors, theirs[graph.inverse], n_neighbors=10, metric="cosine") - 0.01
 
 
 def test_layouts_side_by_side_equal_one_at_a_time(topical):
@@ -173,10 +277,11 @@ def test_bad_parameters(factory):
 
 def test_warm_up_leaves_the_layout_kernel_compiled():
     from explorer.pipeline import warm_up
-    from explorer.reduce import _cached_epoch_kernel, _cached_umap_kernels
+    from explorer.layout_epoch import optimise_epoch
+    from explorer.reduce import _cached_umap_kernels
 
     warm_up()
-    assert _cached_epoch_kernel().signatures
+    assert optimise_epoch.signatures
     assert all(kernel.signatures for kernel in _cached_umap_kernels())
 
 
