@@ -46,6 +46,24 @@ def test_hnsw_above_the_size_bound_has_high_recall(embeddings):
     assert recall > 0.95
 
 
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_hnsw_scores_are_exact_and_survive_saving(embeddings, metric, tmp_path):
+    """HNSW finds candidates over 8-bit vectors; the scores it returns are recomputed from the full vectors."""
+    index = VectorIndex.build(embeddings, IndexConfig(metric=metric, exact_limit=0))
+    queries = Embeddings(embeddings.vectors[:20], embeddings.model_id, embeddings.fingerprint, True)
+    found = index.search(queries, 8)
+    neighbours = embeddings.vectors[found.indices]
+    if metric == "cosine":
+        expected = np.einsum("qd,qkd->qk", queries.vectors, neighbours)
+    else:
+        expected = np.linalg.norm(neighbours - queries.vectors[:, None], axis=2)
+    np.testing.assert_allclose(found.scores, expected, atol=1e-5)
+    index.save(tmp_path, upstream="embeddings.npy")
+    again = VectorIndex.load(tmp_path).search(queries, 8)
+    assert VectorIndex.load(tmp_path).kind == "hnsw"
+    np.testing.assert_array_equal(again.indices, found.indices)
+
+
 def test_queries_from_another_model_or_metric_are_refused(embeddings, tmp_path):
     index = VectorIndex.build(embeddings)
     index.save(tmp_path, upstream="embeddings.npy")

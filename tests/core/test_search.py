@@ -155,8 +155,8 @@ def test_recall_of_exact_and_approximate_indexes(corpus):
     assert index_recall(index, embeddings, k=10, n_queries=50) == 1.0
     hnsw = VectorIndex.build(embeddings, IndexConfig(exact_limit=0, ef_search=1, hnsw_m=4, ef_construction=4))
     rough = index_recall(hnsw, embeddings, k=10, n_queries=50)
-    hnsw.faiss_index.hnsw.efSearch = 64
-    better = index_recall(hnsw, embeddings, k=10, n_queries=50)
+    deeper = VectorIndex.build(embeddings, IndexConfig(exact_limit=0, ef_search=64, hnsw_m=4, ef_construction=4))
+    better = index_recall(deeper, embeddings, k=10, n_queries=50)
     assert hnsw.kind == "hnsw" and 0 < rough < better <= 1.0
 
 
