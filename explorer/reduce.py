@@ -195,8 +195,8 @@ def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int
 
     Each layout's optimisation is single-threaded and so reproducible, but they run in parallel threads
     (the epoch kernel releases the GIL), so two layouts on two cores take as long as the longer one. A smaller
-    layout with the same epochs as a larger one reuses its spectral start (see SpectralStart): the largest
-    layout starts exactly as umap-learn's, the smaller one up to the eigensolver's sign and tolerance.
+    layout with the same epochs as a larger one reuses its spectral start (see SpectralStart). Every start is
+    umap-learn's up to the eigensolver's sign and tolerance (exactly umap-learn's up to 1,024 points).
     ``progress`` is called from this thread only, never from the workers.
 
     Returns one (n, n_components) float32 layout per request, in request order.
@@ -220,10 +220,10 @@ def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int
 
 @dataclass(frozen=True, eq=False)
 class SpectralStart:
-    """umap-learn's spectral start of a pruned graph: the leading non-trivial eigenvectors of its normalised
-    Laplacian, each connected part scaled and placed around its own anchor.
+    """umap-learn's spectral start of a pruned graph (``explorer.spectral``): the leading non-trivial eigenvectors
+    of its normalised Laplacian, each connected part scaled and placed around its own anchor.
 
-    The eigenproblem takes seconds at 50k points, so a smaller layout of the same pruned graph (same epochs)
+    The eigenproblem takes a second or more at 50k points, so a smaller layout of the same pruned graph (same epochs)
     reuses a larger one's leading columns: they are the same eigenvectors. Where the graph has several parts,
     umap-learn anchors up to 2 x dims parts at axis corners and more by a spectral layout of their centroids;
     the columns are reused only where both layouts anchor the parts the same way, so that no two parts
@@ -243,11 +243,12 @@ class SpectralStart:
     def solve(cls, weights, data: np.ndarray, n_components: int, metric: str, random_state: np.random.RandomState,
               n_epochs: int) -> SpectralStart:
         import scipy.sparse.csgraph
-        from umap.spectral import spectral_layout
+
+        from explorer.spectral import spectral_layout
 
         n_parts = scipy.sparse.csgraph.connected_components(weights)[0]
         coordinates = spectral_layout(data, weights, n_components, random_state,
-                                      metric="euclidean" if metric == "euclidean" else "cosine", metric_kwds={})
+                                      metric="euclidean" if metric == "euclidean" else "cosine")
         return cls(coordinates, int(n_parts), n_epochs)
 
     def serves(self, n_components: int) -> bool:

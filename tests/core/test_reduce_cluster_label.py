@@ -339,3 +339,34 @@ def test_keywords_leave_out_contraction_halves():
     keywords = cluster_keywords(document_terms(texts), np.array([0, 0, 1, 1]), n_words=20).keywords
     words = set(keywords[0]) | set(keywords[1])
     assert {"vaccine", "measles"} <= words and not words & {"aren", "won", "ll", "doesn", "don"}
+
+
+def test_spectral_start_is_umap_learns(topical):
+    """Small graphs get umap-learn's start exactly; large ones the same eigenvectors with fewer Lanczos vectors."""
+    import scipy.sparse
+    from umap.spectral import spectral_layout as umap_spectral_layout
+
+    from explorer.spectral import spectral_layout
+
+    _, _, embeddings = topical
+    vectors = embeddings.vectors
+    graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), vectors).graph.tocoo()
+    two_parts = scipy.sparse.block_diag([graph, graph]).tocoo()
+    for dim in (2, 5):
+        for weights, data in ((graph, vectors), (two_parts, np.vstack([vectors, vectors + 1]))):
+            np.testing.assert_array_equal(
+                spectral_layout(data, weights, dim, np.random.RandomState(3)),
+                umap_spectral_layout(data, weights, dim, np.random.RandomState(3), metric="cosine"))
+    # A chain of 3,000 points, each joined to its 3 nearest on either side: sqrt(n) = 54 Lanczos vectors in
+    # umap-learn, 32 here.
+    n = 3_000
+    rows = np.repeat(np.arange(n), 6)
+    cols = rows + np.tile([1, 2, 3, -1, -2, -3], n)
+    inside = (cols >= 0) & (cols < n)
+    weights = np.random.default_rng(0).uniform(0.5, 1.0, inside.sum())
+    chain = scipy.sparse.coo_matrix((weights, (rows[inside], cols[inside])), (n, n))
+    chain = (chain + chain.T).tocoo()
+    ours = spectral_layout(np.zeros((n, 1)), chain, 2, np.random.RandomState(0))
+    theirs = umap_spectral_layout(np.zeros((n, 1)), chain, 2, np.random.RandomState(0), metric="cosine")
+    for column in range(2):
+        assert abs(np.corrcoef(ours[:, column], theirs[:, column])[0, 1]) > 0.999
