@@ -92,3 +92,15 @@ def test_knn_graph_excludes_each_point_even_among_exact_duplicates():
 def test_bad_index_config():
     with pytest.raises(InputError, match="manhattan"):
         IndexConfig(metric="manhattan")
+
+
+def test_hnsw_searches_single_queries_deeper_than_the_knn_graph(embeddings):
+    """The k-NN graph uses graph_ef_search, searches the index's own (deeper) ef_search."""
+    from explorer.search import index_recall
+
+    shallow_graph = IndexConfig(exact_limit=0, hnsw_m=4, ef_construction=4, graph_ef_search=1, ef_search=64)
+    index = VectorIndex.build(embeddings, shallow_graph)
+    exact = VectorIndex.build(embeddings).knn_graph(embeddings, 10).indices
+    graph = index.knn_graph(embeddings, 10).indices
+    graph_recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(graph, exact)])
+    assert graph_recall < index_recall(index, embeddings, k=10, n_queries=200)
