@@ -36,7 +36,8 @@ class IndexConfig:
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise InputError(f"Metric '{self.metric}' is not supported; choose one of {', '.join(METRICS)}.")
-        if self.exact_limit < 0 or self.hnsw_m < 4 or min(self.ef_search, self.graph_ef_search, self.ef_construction) < 1:
+        depths = (self.ef_search, self.graph_ef_search, self.ef_construction)
+        if self.exact_limit < 0 or self.hnsw_m < 4 or min(depths) < 1:
             raise InputError("Index parameters must be positive (hnsw_m at least 4).")
 
 
@@ -98,7 +99,7 @@ class VectorIndex:
         self.check_compatible(queries, metric)
         if k < 1:
             raise InputError("k must be at least 1.")
-        params = hnsw_params = None
+        params = hnsw_params = None  # hnsw_params stays referenced here: the refine parameters only point at it
         if ef_search is not None and self.kind == "hnsw":
             hnsw_params = faiss.SearchParametersHNSW(efSearch=ef_search)
             # Indexes saved before HNSW searched quantised vectors are plain HNSW.

@@ -121,13 +121,14 @@ def query_encoder(workspace: Workspace, *, load: Callable[[str], Encoder] = load
 
 
 def hits_table(hits: SearchHits, points: pd.DataFrame) -> pd.DataFrame:
-    """One row per result: rank, id, chunk, score, the two rankings' ranks (missing = not in that ranking's
-    top ``CANDIDATES``), text, metadata."""
+    """One row per result: rank, id, chunk, score, text, metadata; a hybrid search also gives each row's rank
+    in the vector and the keyword ranking (missing = not in that ranking's top ``CANDIDATES``)."""
     table = points.iloc[hits.rows].reset_index(drop=True)
-    ranked = pd.DataFrame({"rank": np.arange(1, len(hits.rows) + 1), hits.score_name: hits.scores,
-                           "vector_rank": _optional(hits.vector_ranks), "keyword_rank": _optional(hits.keyword_ranks)})
-    return pd.concat([ranked, table], axis=1)[["rank", ID, CHUNK, hits.score_name, "vector_rank", "keyword_rank",
-                                                "text", *[c for c in points.columns if c not in (ID, CHUNK, "text")]]]
+    ranked = pd.DataFrame({"rank": np.arange(1, len(hits.rows) + 1), hits.score_name: hits.scores})
+    if hits.mode == "hybrid":
+        ranked["vector_rank"], ranked["keyword_rank"] = _optional(hits.vector_ranks), _optional(hits.keyword_ranks)
+    leading = ["rank", ID, CHUNK, *ranked.columns[1:], "text"]
+    return pd.concat([ranked, table], axis=1)[leading + [c for c in points.columns if c not in leading]]
 
 
 def _optional(ranks: np.ndarray) -> pd.Series:
