@@ -166,7 +166,8 @@ class MapBuild:
         points: (n, 5) the clustering layout.
         clustering: HDBSCAN on ``points``.
         keywords: c-TF-IDF keywords of each cluster.
-        timings: seconds per stage.
+        timings: seconds per stage; ``umap_layouts`` is both layouts side by side, ``umap_2d`` and ``umap_5d``
+            each layout's own time within it.
     """
 
     index: VectorIndex
@@ -199,7 +200,7 @@ def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
         # Counting words for the cluster keywords needs no clusters: it runs while the layouts are optimised.
         terms = helper.submit(document_terms, texts)
         display, points = _layouts(graph, embeddings.vectors, requests, index.metric,
-                                   lambda fraction: progress(description, fraction))
+                                   lambda fraction: progress(description, fraction), timings)
         timings["umap_layouts"] = time.perf_counter() - clock
         terms = terms.result()
     progress("Clustering (HDBSCAN) and labelling", 0.0)
@@ -248,10 +249,11 @@ def distinct_count(vectors: np.ndarray) -> int:
 
 
 def _layouts(graph: FuzzyGraph | None, vectors: np.ndarray, requests: list[tuple[int, LayoutConfig]], metric: str,
-             progress: Callable[[float], None] | None = None) -> list[np.ndarray]:
+             progress: Callable[[float], None] | None = None,
+             timings: dict[str, float] | None = None) -> list[np.ndarray]:
     if graph is None:
         return [small_layout(vectors, n_components=n_components) for n_components, _ in requests]
-    return layouts(graph, vectors, requests, metric=metric, progress=progress)
+    return layouts(graph, vectors, requests, metric=metric, progress=progress, timings=timings)
 
 
 def write_clusters(folder: Path, terms: DocumentTerms, points_5d: np.ndarray, config: ClusterConfig) -> Clustering:

@@ -11,6 +11,7 @@ instead of solving the eigenproblem again.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields, replace
@@ -190,32 +191,45 @@ def layout(graph: FuzzyGraph, vectors: np.ndarray, *, n_components: int, metric:
 
 
 def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int, LayoutConfig]], *,
-            metric: str = "cosine", progress: LayoutProgress | None = None) -> list[np.ndarray]:
+            metric: str = "cosine", progress: LayoutProgress | None = None,
+            timings: dict[str, float] | None = None) -> list[np.ndarray]:
     """Several layouts of one graph, e.g. the 2-D map and the 5-D clustering layout, optimised side by side.
 
     Each layout's optimisation is single-threaded and so reproducible, but they run in parallel threads
     (the epoch kernel releases the GIL), so two layouts on two cores take as long as the longer one. A smaller
     layout with the same epochs as a larger one reuses its spectral start (see SpectralStart). Every start is
     umap-learn's up to the eigensolver's sign and tolerance (exactly umap-learn's up to 1,024 points).
-    ``progress`` is called from this thread only, never from the workers.
+    ``progress`` is called from this thread only, never from the workers. ``timings``, when given, receives each
+    layout's own seconds (its start, then its epochs in its thread) as ``umap_2d``, ``umap_5d``...
 
     Returns one (n, n_components) float32 layout per request, in request order.
     """
     progress = progress or (lambda fraction: None)
     runs: list[_LayoutRun | None] = [None] * len(requests)
+    start_seconds = [0.0] * len(requests)
     for i in sorted(range(len(requests)), key=lambda i: -requests[i][0]):  # largest first, to share its start
         n_components, config = requests[i]
         n_epochs = config.n_epochs or default_epochs(graph.graph.shape[0])
         shared = next((run.spectral for run in runs if run is not None and run.spectral is not None
                        and run.spectral.n_epochs == n_epochs), None)
+        clock = time.perf_counter()
         runs[i] = _LayoutRun.prepare(graph, vectors, n_components, metric, config, shared=shared)
+        start_seconds[i] = time.perf_counter() - clock
     total_epochs = sum(run.n_epochs for run in runs)
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        futures = [pool.submit(run.optimise) for run in runs]
+        futures = [pool.submit(_timed, run.optimise) for run in runs]
         while wait(futures, timeout=0.2).not_done:
             progress(sum(run.epochs_done for run in runs) / total_epochs)
     progress(1.0)
-    return [_standardise(future.result()[graph.inverse]) for future in futures]
+    if timings is not None:
+        for (n_components, _), seconds, future in zip(requests, start_seconds, futures):
+            timings[f"umap_{n_components}d"] = seconds + future.result()[1]
+    return [_standardise(future.result()[0][graph.inverse]) for future in futures]
+
+
+def _timed(work: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+    clock = time.perf_counter()
+    return work(), time.perf_counter() - clock
 
 
 @dataclass(frozen=True, eq=False)

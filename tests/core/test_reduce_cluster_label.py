@@ -162,9 +162,10 @@ def test_map_is_as_trustworthy_as_umap_learns(topical):
 def test_layouts_side_by_side_equal_one_at_a_time(topical):
     _, _, embeddings = topical
     graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), embeddings.vectors)
-    reported = []
+    reported, timings = [], {}
     two, five = layouts(graph, embeddings.vectors, [(2, LayoutConfig()), (5, cluster_layout_config())],
-                        progress=reported.append)
+                        progress=reported.append, timings=timings)
+    assert set(timings) == {"umap_2d", "umap_5d"} and all(seconds > 0 for seconds in timings.values())
     np.testing.assert_array_equal(two, layout(graph, embeddings.vectors, n_components=2))
     np.testing.assert_array_equal(five, layout(graph, embeddings.vectors, n_components=5,
                                                config=cluster_layout_config()))
