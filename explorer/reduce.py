@@ -133,12 +133,12 @@ def fuzzy_simplicial_set(indices: np.ndarray, distances: np.ndarray, n_neighbors
     return union
 
 
-def _cached(dispatcher, **overrides):
-    """Recompile one of umap-learn's numba functions with ``cache=True`` (and any other option changed)."""
+def _cached(dispatcher):
+    """Recompile one of umap-learn's numba functions with ``cache=True``, its other options kept."""
     import numba
 
     options = {key: value for key, value in dispatcher.targetoptions.items() if key != "nopython"}
-    return numba.njit(cache=True, locals=dispatcher.locals, **{**options, **overrides})(dispatcher.py_func)
+    return numba.njit(cache=True, locals=dispatcher.locals, **options)(dispatcher.py_func)
 
 
 @functools.cache
