@@ -6,12 +6,18 @@ import streamlit as st
 
 from explorer.workspace import list_workspaces
 from ui import cache, state
+from ui.safe import md
 from ui.navigation import (audit_page, evaluation_page, map_page, new_workspace_page, quality_page, search_page,
                            similarity_page, teach_page)
 
 logging.basicConfig(level=logging.WARNING)
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/explore:", layout="wide")
 cache.start_warm_up()
+removed = cache.stale_builds_removed()
+if removed and not st.session_state.get("stale_builds_told"):
+    st.session_state["stale_builds_told"] = True
+    st.toast(f"Removed what an interrupted build left behind (workspace {md(', '.join(removed))}); "
+             "the saved workspaces are intact.")
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
                             evaluation_page(), teach_page(), new_workspace_page()])

@@ -12,7 +12,7 @@ from explorer.index import METRICS, IndexConfig
 from explorer.ingest import FORMATS, IngestConfig, guess_text_column
 from explorer.pipeline import BuildConfig, build_workspace
 from explorer.sample import sample_file
-from explorer.workspace import safe_name, workspaces_root
+from explorer.workspace import MANIFEST, check_build_target, safe_name, workspaces_root
 from ui import cache, state
 from ui.navigation import map_page
 from ui.widgets import model_card, model_label, show_table, stage_progress
@@ -99,6 +99,7 @@ try:
     config = BuildConfig(IngestConfig(text_column, id_column, tuple(metadata)), model_id=model_id, chunk=chunk_config,
                          index=IndexConfig(metric=metric))
     out = workspaces_root() / safe_name(name)
+    check_build_target(out)
 except InputError as error:
     st.error(str(error))
     st.stop()
@@ -109,16 +110,23 @@ if vectors is None and spec.available():
     except InputError as error:
         st.error(str(error))
         st.stop()
+    show_message = st.warning if report.n_truncated else st.info
     for message in report.messages():
-        st.warning(message) if report.n_truncated else st.info(message)
-if out.exists():
-    st.caption(f"A workspace named '{out.name}' exists; building replaces it once the new one is complete.")
+        show_message(message)
+replacing = (out / MANIFEST).is_file()
+confirmed = not replacing or st.checkbox(
+    f"Replace the existing workspace '{out.name}'", key="confirm_replace",
+    help="A workspace with this name exists. It is replaced only once the new one is complete; until then it "
+         "stays as it is. Or choose another name.")
+if replacing and not confirmed:
+    st.warning(f"A workspace named '{out.name}' exists: tick the box to replace it, or choose another name.")
 
-if st.button("Build the map", type="primary", disabled=vectors is None and not spec.available(), key="build"):
+if st.button("Build the map", type="primary", key="build",
+             disabled=(vectors is None and not spec.available()) or not confirmed):
     try:
         workspace = build_workspace(table, config, out, source=filename, vectors=vectors,
                                     encoder=None if vectors is not None else cache.encoder(model_id),
-                                    progress=stage_progress())
+                                    progress=stage_progress(), owner="another user of this app")
     except InputError as error:
         st.error(f"Nothing was saved: {error}")
     else:

@@ -106,7 +106,11 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.index import IndexConfig
     from explorer.ingest import IngestConfig, guess_text_column, read_table
     from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.workspace import check_build_target, clean_stale_builds
 
+    check_build_target(args.out)
+    for name in clean_stale_builds(args.out.parent):
+        print(f"note: removed the unfinished build of '{name}' left by a build that was stopped", file=sys.stderr)
     table = read_table(_read(args.input), args.input.name)
     config = BuildConfig(
         ingest=IngestConfig(args.text_col or guess_text_column(table), args.id_col, tuple(args.meta_col)),

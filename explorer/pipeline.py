@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +30,8 @@ from explorer.reduce import (MIN_POINTS, FuzzyGraph, LayoutConfig, cluster_layou
                              layouts, small_layout)
 from explorer.similarity import neighbourhood_overlap
 from explorer.types import CHUNK, ID, ClusterKeywords, Clustering, Corpus, Embeddings, IngestReport, Neighbors
-from explorer.workspace import MANIFEST, Workspace, embeddings_cache
+from explorer.workspace import (MANIFEST, Workspace, build_lock, building_folder, check_build_target,
+                                embeddings_cache, swap_into_place)
 
 logger = logging.getLogger(__name__)
 StageProgress = Callable[[str, float], None]
@@ -83,15 +84,29 @@ def start_warm_up() -> threading.Thread:
 
 def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
                     vectors: np.ndarray | None = None, encoder: Encoder | None = None,
-                    cache_dir: Path | None = None, progress: StageProgress | None = None) -> Workspace:
+                    cache_dir: Path | None = None, progress: StageProgress | None = None,
+                    owner: str = "the command line") -> Workspace:
     """Run every stage and write the workspace atomically: ``out`` appears complete or not at all.
+
+    ``out`` must be a workspace, an empty folder or nothing (anything else is refused before any work), and a
+    second build of the same ``out`` while this one runs is refused.
 
     Args:
         table: the user's rows.
         vectors: (len(table), d) precomputed vectors, one per input row; replaces the model.
         encoder: an already loaded encoder for ``config.model_id`` (loaded here when None).
+        owner: who is building, as the refusal to a second build names them.
     """
-    progress = progress or (lambda stage, fraction: None)
+    out = Path(out)
+    check_build_target(out)
+    with build_lock(out, f"{owner} (process {os.getpid()})"):
+        return _build_workspace(table, config, out, source=source, vectors=vectors, encoder=encoder,
+                                cache_dir=cache_dir, progress=progress or (lambda stage, fraction: None))
+
+
+def _build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
+                     vectors: np.ndarray | None, encoder: Encoder | None, cache_dir: Path | None,
+                     progress: StageProgress) -> Workspace:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     if vectors is None:
@@ -117,8 +132,7 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
             embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
                                      progress=lambda done, total: progress("Embedding texts", done / max(total, 1)))
         timings["embed"] = time.perf_counter() - clock
-        out = Path(out)
-        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=_ensure_dir(out.parent)))
+        building = building_folder(out)
         try:
             index, clustering = _write_map(building, corpus, embeddings, config, timings, progress)
             if vectors is None and getattr(encoder, "fit", None) is not None:
@@ -126,7 +140,7 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
             notes = _size_notes(len(corpus), distinct_count(embeddings.vectors), config.cluster)
             manifest = _manifest(out.name, source, config, corpus, report, index, clustering, timings, notes)
             store.save_json(building / MANIFEST, manifest)
-            _swap_into_place(building, out)
+            swap_into_place(building, out)
         finally:
             shutil.rmtree(building, ignore_errors=True)
         return Workspace.open(out)
@@ -148,11 +162,6 @@ def _input_rows(table: pd.DataFrame, corpus: Corpus, ingest: IngestConfig) -> np
         return ids.astype(np.int64)
     position = pd.Series(np.arange(len(table)), index=build_ids(table, ingest))
     return position.loc[ids].to_numpy()
-
-
-def _ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @dataclass(frozen=True, eq=False)
@@ -403,16 +412,6 @@ def _size_notes(n_points: int, n_distinct: int, cluster: ClusterConfig) -> list[
                      "PCA projection.")
     too_small = check_cluster_config(cluster, n_points)
     return notes + ([too_small] if too_small else [])
-
-
-def _swap_into_place(building: Path, out: Path) -> None:
-    """Replace ``out`` by the freshly built folder; the old one is removed only after the swap."""
-    previous = out.with_name(f".{out.name}.previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if out.exists():
-        out.rename(previous)
-    building.rename(out)
-    shutil.rmtree(previous, ignore_errors=True)
 
 
 def compare_models(workspace: Workspace, other: Encoder, *, k: int = 10, cache_dir: Path | None = None,

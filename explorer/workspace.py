@@ -15,9 +15,18 @@ Layout::
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +37,13 @@ from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
 
+logger = logging.getLogger(__name__)
 MANIFEST = "workspace.json"
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME_BYTES = 200
+"""Longest workspace folder name: file systems allow 255 bytes, and the build's temporary folder adds ~30."""
+_BUILDING = ".building-"
+_LOCK_SUFFIX = ".lock"
 
 
 def data_root() -> Path:
@@ -50,6 +64,121 @@ def safe_name(name: str) -> str:
     if not cleaned:
         raise InputError("Give the workspace a name made of letters, digits, '-', '_' or '.'.")
     return cleaned[:80]
+
+
+def check_build_target(out: Path) -> None:
+    """Refuse, before any work, a build target whose contents a build would destroy or cannot write.
+
+    A build replaces only a workspace (a folder with a manifest) or an empty folder; an existing file or any
+    other folder is the user's and stays untouched.
+    """
+    out = Path(out)
+    if len(out.name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise InputError(f"The workspace name is {len(out.name.encode('utf-8'))} bytes long; "
+                         f"use at most {MAX_NAME_BYTES}.")
+    if not out.name or out.name in (".", ".."):
+        raise InputError(f"'{out}' names no folder; give the workspace folder to write, e.g. --out workspaces/mine.")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError(f"'{out}' exists and is not a workspace folder; a build replaces only a workspace. "
+                         "Choose another output path, or move it away.")
+    if out.is_dir() and not (out / MANIFEST).is_file() and any(out.iterdir()):
+        raise InputError(f"'{out}' exists and is not a workspace (it has no {MANIFEST}); a build replaces only a "
+                         "workspace, so nothing was changed. Choose another output path, or move the folder away.")
+
+
+def building_folder(out: Path) -> Path:
+    """A new hidden folder beside ``out`` to build into; its name carries this process's id, so a folder left by
+    a killed build can be told from a running one (:func:`clean_stale_builds`)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}{os.getpid()}-", dir=out.parent))
+
+
+def swap_into_place(building: Path, out: Path) -> None:
+    """Replace the workspace ``out`` by the freshly built folder; the old one is removed only after the swap."""
+    check_build_target(out)
+    previous = out.with_name(f".{out.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if out.exists():
+        out.rename(previous)
+    building.rename(out)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def clean_stale_builds(root: Path | None = None) -> list[str]:
+    """Remove the temporary folders and locks of builds whose process has ended (killed mid-build).
+
+    Returns the names of the workspaces whose unfinished builds were removed.
+    """
+    root = root or workspaces_root()
+    if not root.is_dir():
+        return []
+    removed = []
+    for path in root.iterdir():
+        match = re.fullmatch(r"\.(.+)\.building-(\d+)-\w+", path.name)
+        if match and path.is_dir() and not _process_alive(int(match.group(2))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(match.group(1))
+        elif path.name.startswith(".") and path.name.endswith(_LOCK_SUFFIX) and _lock_is_stale(path):
+            path.unlink(missing_ok=True)
+    if removed:
+        logger.warning("removed the unfinished builds of %s", ", ".join(sorted(set(removed))))
+    return sorted(set(removed))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _lock_is_stale(lock: Path) -> bool:
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return holder.get("host") == socket.gethostname() and not _process_alive(int(holder.get("pid", -1)))
+
+
+@contextmanager
+def build_lock(out: Path, owner: str) -> Iterator[None]:
+    """Hold ``out``'s build lock for the block; a second build of the same workspace meanwhile is refused with
+    who holds it and since when. A lock left by a killed process is taken over."""
+    lock = out.with_name(f".{out.name}{_LOCK_SUFFIX}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = json.dumps({"owner": owner, "pid": os.getpid(), "host": socket.gethostname(),
+                         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "time": time.time()})
+    for _ in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _lock_is_stale(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            raise InputError(_held_message(out, lock)) from None
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(record)
+        break
+    else:
+        raise InputError(_held_message(out, lock))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _held_message(out: Path, lock: Path) -> str:
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        holder = {}
+    who = holder.get("owner", "another build")
+    since = holder.get("started", "an unknown time")
+    return (f"The workspace '{out.name}' is being built right now by {who} (started {since} UTC); wait for that "
+            "build to finish, or choose another name.")
 
 
 def list_workspaces(root: Path | None = None) -> list[Path]:

@@ -22,7 +22,7 @@ from explorer.retrieval import RetrievalReport, RetrievalSet
 from explorer.search import KeywordIndex
 from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
-from explorer.workspace import Workspace, embeddings_cache
+from explorer.workspace import Workspace, clean_stale_builds, embeddings_cache
 from ui import figures
 
 
@@ -35,6 +35,12 @@ def encoder(model_id: str) -> Encoder:
 def start_warm_up() -> threading.Thread:
     """Load map building's imports and numba kernels in the background, once per process."""
     return pipeline.start_warm_up()
+
+
+@st.cache_resource
+def stale_builds_removed() -> list[str]:
+    """Once per process, at start: remove what builds killed mid-way left behind; the names of those workspaces."""
+    return clean_stale_builds()
 
 
 @st.cache_resource

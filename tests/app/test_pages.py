@@ -122,6 +122,31 @@ def test_new_workspace_page_rejects_bad_chunk_settings():
     assert any("overlap" in error.value for error in at.error)
 
 
+def test_new_workspace_page_asks_before_replacing_and_refuses_a_foreign_folder(tweets):
+    import numpy as np
+
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.workspace import workspaces_root
+
+    vectors = np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32)
+    build_workspace(tweets.head(30), BuildConfig(IngestConfig("text")), workspaces_root() / "existing-ws",
+                    source="test", vectors=vectors)
+    (workspaces_root() / "someones-folder").mkdir()
+    (workspaces_root() / "someones-folder" / "thesis.txt").write_text("keep")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/new_workspace.py").run()
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    at.text_input(key="workspace_name").input("existing-ws").run()
+    assert not at.exception
+    assert at.checkbox(key="confirm_replace") and at.button(key="build").disabled
+    at.checkbox(key="confirm_replace").check().run()
+    assert not at.button(key="build").disabled
+    at.text_input(key="workspace_name").input("someones-folder").run()
+    assert any("not a workspace" in error.value for error in at.error)
+    assert (workspaces_root() / "someones-folder" / "thesis.txt").read_text() == "keep"
+
+
 def test_choosing_another_model_brings_its_chunk_size_and_name():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.switch_page("app_pages/new_workspace.py").run()
