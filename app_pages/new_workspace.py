@@ -8,6 +8,7 @@ from explorer.chunk import ChunkConfig
 from explorer.embed import read_vectors
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
+from explorer.limits import check_points
 from explorer.index import METRICS, IndexConfig
 from explorer.ingest import FORMATS, IngestConfig, guess_text_column
 from explorer.pipeline import BuildConfig, build_workspace
@@ -35,7 +36,7 @@ else:
     filename, raw = sample_file().name, sample_file().read_bytes()
 
 try:
-    table = cache.uploaded_table(raw, filename)
+    table = cache.build_input(raw, filename)
 except InputError as error:
     st.error(f"Could not read '{filename}': {error}")
     st.stop()
@@ -113,6 +114,14 @@ if vectors is None and spec.available():
     show_message = st.warning if report.n_truncated else st.info
     for message in report.messages():
         show_message(message)
+    n_points = report.n_chunks
+else:
+    n_points = len(table)
+try:
+    check_points(n_points, what=f"'{filename}'")
+except InputError as error:
+    st.error(str(error))
+    st.stop()
 replacing = (out / MANIFEST).is_file()
 confirmed = not replacing or st.checkbox(
     f"Replace the existing workspace '{out.name}'", key="confirm_replace",

@@ -127,8 +127,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path) -> bytes:
+    from explorer.limits import check_input_size
+
     if not path.is_file():
         raise InputError(f"No such file: {path}")
+    check_input_size(path.stat().st_size, path.name)
     return path.read_bytes()
 
 

@@ -103,9 +103,17 @@ def _fingerprint(spec: ModelSpec) -> str:
     return f"{spec.id}@{spec.package}=={spec.version()}"
 
 
-def _batches(texts: Sequence[str], size: int):
+def _encode_in_batches(texts: Sequence[str], size: int, dim: int, encode_batch: Callable[[list[str]], np.ndarray],
+                       progress: Progress | None) -> np.ndarray:
+    """(len(texts), dim) float32 rows filled batch by batch into one array (no list of parts stacked at the end,
+    which would hold the vectors twice)."""
+    vectors = np.empty((len(texts), dim), dtype=np.float32)
     for start in range(0, len(texts), size):
-        yield start, list(texts[start:start + size])
+        batch = list(texts[start:start + size])
+        vectors[start:start + len(batch)] = encode_batch(batch)
+        if progress:
+            progress(start + len(batch), len(texts))
+    return vectors
 
 
 def _tokenizer_spans(tokenizer, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
@@ -126,13 +134,9 @@ class SentenceTransformerEncoder:
         self._tokenizer.no_truncation()
 
     def encode(self, texts, *, batch_size=64, progress=None):
-        parts = []
-        for start, batch in _batches(texts, batch_size * 4):
-            parts.append(self._model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                            convert_to_numpy=True, show_progress_bar=False))
-            if progress:
-                progress(start + len(batch), len(texts))
-        return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, self.spec.dim), np.float32)
+        return _encode_in_batches(texts, batch_size * 4, self.spec.dim, lambda batch: self._model.encode(
+            batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False), progress)
 
     def token_spans(self, texts):
         return _tokenizer_spans(self._tokenizer, texts)
@@ -145,12 +149,8 @@ class WordLlamaEncoder:
         self.token_limit = None
 
     def encode(self, texts, *, batch_size=64, progress=None):
-        parts = []
-        for start, batch in _batches(texts, 2048):
-            parts.append(np.asarray(self._model.embed(batch, norm=True, batch_size=256), dtype=np.float32))
-            if progress:
-                progress(start + len(batch), len(texts))
-        return np.vstack(parts) if parts else np.zeros((0, self.spec.dim), np.float32)
+        return _encode_in_batches(texts, 2048, self.spec.dim,
+                                  lambda batch: self._model.embed(batch, norm=True, batch_size=256), progress)
 
     def token_spans(self, texts):
         return _tokenizer_spans(self._model.tokenizer, texts)
@@ -240,15 +240,12 @@ class E5Encoder:
         self.token_limit = spec.max_tokens - self._marker_tokens
 
     def encode(self, texts, *, batch_size=64, progress=None):
-        parts = []
-        for start, batch in _batches(texts, batch_size):
-            parts.append(np.asarray(self._model.passage(batch), dtype=np.float32))
-            if progress:
-                progress(start + len(batch), len(texts))
-        return self._unit_rows(parts)
+        return _encode_in_batches(texts, batch_size, self.spec.dim,
+                                  lambda batch: _unit_rows(np.asarray(self._model.passage(batch), np.float32)), progress)
 
     def encode_queries(self, texts):
-        return self._unit_rows([np.asarray(self._model.query(list(texts)), dtype=np.float32)] if len(texts) else [])
+        return _encode_in_batches(texts, 64, self.spec.dim,
+                                  lambda batch: _unit_rows(np.asarray(self._model.query(batch), np.float32)), None)
 
     def token_spans(self, texts):
         """Its SentencePiece tokenizer splits each whitespace-separated word on its own, so a word's tokens are
@@ -267,9 +264,10 @@ class E5Encoder:
             all_spans.append(spans)
         return all_spans
 
-    def _unit_rows(self, parts: list[np.ndarray]) -> np.ndarray:
-        vectors = np.vstack(parts) if parts else np.zeros((0, self.spec.dim), np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def encode_queries(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.errors import InputError
+from explorer.limits import check_input_size
 from explorer.types import CHUNK, ID, RESERVED_COLUMNS, TEXT, Corpus, IngestReport
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".jsonl": "jsonl",
@@ -48,21 +50,35 @@ def file_format(filename: str) -> str:
     return FORMATS[suffix]
 
 
-def decode_text(data: bytes) -> str:
-    """Decode bytes trying UTF-8 (with or without BOM), UTF-16, then latin-1; refuse binary data."""
+def text_encoding(data: bytes) -> str:
+    """The encoding to read ``data`` with: UTF-16 (by its BOM), UTF-8 (with or without BOM), else Latin-1.
+
+    Validates UTF-8 in slices, so a big file is never held twice as text; refuses binary data.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return "utf-16"
     if b"\x00" in data[:4096]:
         raise InputError("This looks like a binary file, not text. Upload CSV, TSV, TXT, JSONL or Parquet.")
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _looks_binary(text):
-            raise InputError("This looks like a binary file, not text. Upload CSV, TSV, TXT, JSONL or Parquet.")
-        return text
-    raise InputError("The file's text encoding could not be read; save it as UTF-8 and upload it again.")
+    encoding = "utf-8-sig" if _is_utf8(data) else "latin-1"
+    if _looks_binary(data[:4096].decode(encoding, errors="ignore")):
+        raise InputError("This looks like a binary file, not text. Upload CSV, TSV, TXT, JSONL or Parquet.")
+    return encoding
+
+
+def _is_utf8(data: bytes, slice_bytes: int = 1 << 22) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(data), slice_bytes):
+            decoder.decode(data[start:start + slice_bytes])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_text(data: bytes) -> str:
+    """Decode bytes as UTF-16 (by BOM), UTF-8 (with or without BOM) or Latin-1; refuse binary data."""
+    return data.decode(text_encoding(data))
 
 
 def _looks_binary(text: str) -> bool:
@@ -74,27 +90,32 @@ def _looks_binary(text: str) -> bool:
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """Parse an uploaded file into a table; raise InputError naming the problem."""
     kind = file_format(filename)
+    check_input_size(len(data), filename)
     if not data.strip():
         raise InputError(f"'{filename}' is empty.")
     if kind == "parquet":
         table = _read_parquet(data, filename)
+    elif kind in ("csv", "tsv"):
+        table = _read_delimited(data, kind)
     else:
         text = decode_text(data)
-        table = {"csv": _read_delimited, "tsv": _read_delimited, "txt": _read_lines,
-                 "jsonl": _read_jsonl}[kind](text, kind)
+        table = {"txt": _read_lines, "jsonl": _read_jsonl}[kind](text, kind)
     if table.empty:
         raise InputError(f"'{filename}' has a header but no rows.")
     table.columns = [str(column) for column in table.columns]
     return table
 
 
-def _read_delimited(text: str, kind: str) -> pd.DataFrame:
+def _read_delimited(data: bytes, kind: str) -> pd.DataFrame:
+    """Parsed from the bytes (a text copy of a big file would take four bytes a character)."""
     separator = "\t" if kind == "tsv" else ","
+    encoding = text_encoding(data)
     try:
         with warnings.catch_warnings():
             # A first row with more fields than the header would otherwise become a silent index.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(io.StringIO(text), sep=separator, on_bad_lines="error", index_col=False)
+            return pd.read_csv(io.BytesIO(data), sep=separator, on_bad_lines="error", index_col=False,
+                               encoding=encoding)
     except pd.errors.EmptyDataError as error:
         raise InputError("The file has no columns.") from error
     except pd.errors.ParserWarning as error:

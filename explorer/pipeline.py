@@ -25,6 +25,7 @@ from explorer.flags import (DEFAULT_THRESHOLD, DuplicatePairs, OutlierScores, co
                             near_duplicates, outlier_scores)
 from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import IngestConfig, build_corpus, build_ids
+from explorer.limits import check_points
 from explorer.label import DocumentTerms, cluster_keywords, document_terms
 from explorer.reduce import (MIN_POINTS, FuzzyGraph, LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph,
                              layouts, small_layout)
@@ -119,6 +120,7 @@ def _build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sou
     corpus, report = prepare_corpus(table, config, None if vectors is not None else encoder)
     if len(corpus) < 2:
         raise InputError(f"Only {len(corpus)} text is left after cleaning; a map needs at least 2.")
+    check_points(len(corpus))
     if vectors is None and getattr(encoder, "fits_corpus", False):
         encoder = encoder.fit_on(corpus.texts)  # the fit is saved, so typed queries can be embedded later
     timings["ingest"] = time.perf_counter() - clock

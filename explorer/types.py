@@ -46,6 +46,8 @@ class IngestReport:
     n_empty_after_cleaning: int = 0
     n_html_stripped: int = 0
     n_split_documents: int = 0
+    n_split_chunks: int = 0
+    """Chunks the split documents became (the other documents stay one point each)."""
     n_chunks: int = 0
     n_truncated: int = 0
     truncation_limit: int | None = None
@@ -64,9 +66,8 @@ class IngestReport:
         if self.n_html_stripped:
             notes.append(f"{self.n_html_stripped} text(s) had HTML tags stripped.")
         if self.n_split_documents:
-            notes.append(
-                f"{self.n_split_documents} long document(s) split into {self.n_chunks} chunks in all."
-            )
+            notes.append(f"{self.n_split_documents:,} long document(s) split into {self.n_split_chunks:,} chunks "
+                         f"({self.n_chunks:,} points in all).")
         if self.n_truncated:
             notes.append(
                 f"{self.n_truncated} text(s) exceed the model's {self.truncation_limit}-token limit "

@@ -85,10 +85,17 @@ def uploaded_table(data: bytes, filename: str) -> pd.DataFrame:
     return read_table(data, filename)
 
 
+@st.cache_resource(max_entries=2, show_spinner="Reading the file…")
+def build_input(data: bytes, filename: str) -> pd.DataFrame:
+    """A file to build a workspace from, parsed once and shared read-only (never copied: it may hold millions of
+    rows); only the two latest are kept."""
+    return read_table(data, filename)
+
+
 @st.cache_data(max_entries=8, show_spinner="Checking the texts against the model's token limit…")
 def ingest_report(data: bytes, filename: str, config: pipeline.BuildConfig) -> IngestReport:
     """What cleaning and chunking will do to the upload, computed once per file and settings."""
-    _, report = pipeline.prepare_corpus(uploaded_table(data, filename), config, encoder(config.model_id))
+    _, report = pipeline.prepare_corpus(build_input(data, filename), config, encoder(config.model_id))
     return report
 
 

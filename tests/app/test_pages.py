@@ -147,6 +147,16 @@ def test_new_workspace_page_asks_before_replacing_and_refuses_a_foreign_folder(t
     assert (workspaces_root() / "someones-folder" / "thesis.txt").read_text() == "keep"
 
 
+def test_new_workspace_page_refuses_more_points_than_a_workspace_holds(monkeypatch):
+    monkeypatch.setattr("explorer.limits.MAX_POINTS", 1000)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/new_workspace.py").run()
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    assert not at.exception
+    assert any("has 3,008 texts to embed" in error.value and "at most 1,000" in error.value for error in at.error)
+    assert not at.button
+
+
 def test_choosing_another_model_brings_its_chunk_size_and_name():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.switch_page("app_pages/new_workspace.py").run()

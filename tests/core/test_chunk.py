@@ -48,3 +48,57 @@ def test_chunking_off_counts_truncated_texts(news, minilm):
     expected = sum(len(spans) > minilm.token_limit for spans in minilm.token_spans(corpus.texts))
     assert report.n_truncated == expected > 0
     assert "silently truncated" in " ".join(report.messages())
+
+
+ADVERSARIAL = ["😀", "😀😀 🙂", "中文字符测试", "한국어 텍스트", "ǅemal ǈ", "e\u0301\u0301\u0301", "\u200b\u200f\u202e",
+               "ﬃ ﬁ", "ΐΰ", "‮rtl", "a", "12345 67890", "\U0001F468\u200D\U0001F469\u200D\U0001F467", "ß" * 40]
+
+
+def _real_and_adversarial(tweets, news) -> list[str]:
+    return ADVERSARIAL + tweets["text"].head(300).tolist() + news["text"].str[:2000].head(20).tolist()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model_id", ["all-MiniLM-L6-v2", "wordllama-l2", "multilingual-e5-small", "tfidf-svd"])
+def test_no_tokenizer_emits_more_tokens_than_bytes_plus_one(model_id, tweets, news):
+    """The bound that lets :func:`may_exceed` skip tokenising short texts, checked on each model's tokenizer."""
+    from explorer.encoders import load_encoder
+
+    texts = _real_and_adversarial(tweets, news)
+    spans = load_encoder(model_id).token_spans(texts)
+    excess = [(text, len(tokens)) for text, tokens in zip(texts, spans) if len(tokens) > len(text.encode()) + 1]
+    assert not excess
+
+
+def _chunk_reference(corpus, token_spans, window, overlap):
+    """Every text tokenised at once and expanded row by row, as chunking worked before it was batched."""
+    rows = []
+    for record, spans in zip(corpus.points.to_dict("records"), token_spans(corpus.texts)):
+        for number, (start, end) in enumerate(chunk_windows(spans, max_tokens=window, overlap=overlap)):
+            rows.append({**record, "chunk": number, "text": record["text"] if end == -1 else record["text"][start:end]})
+    return rows
+
+
+def test_batched_chunking_equals_tokenising_everything_at_once(news, tweets, minilm, monkeypatch):
+    import pandas as pd
+
+    from explorer import chunk
+
+    mixed = pd.concat([tweets[["text"]].head(150), news[["text"]].head(6), tweets[["text"]].iloc[150:300]])
+    corpus, report = build_corpus(mixed.reset_index(drop=True), IngestConfig("text"))
+    monkeypatch.setattr(chunk, "SPAN_BATCH", 4)
+    asked = []
+
+    def spans(texts):
+        asked.append(len(texts))
+        return minilm.token_spans(texts)
+
+    chunked, report = chunk_corpus(corpus, report, spans, model_limit=minilm.token_limit,
+                                   config=ChunkConfig(max_tokens=64, overlap=8))
+    assert chunked.points.to_dict("records") == _chunk_reference(corpus, minilm.token_spans, 64, 8)
+    assert max(asked) <= 4 and sum(asked) < len(corpus)  # in batches, and short tweets never tokenised
+    long_ones = sum(len(s) > 64 for s in minilm.token_spans(corpus.texts))
+    assert report.n_split_documents == long_ones
+    assert report.n_split_chunks == len(chunked) - (len(corpus) - long_ones)
+    assert f"split into {report.n_split_chunks:,} chunks ({len(chunked):,} points in all)" in " ".join(
+        report.messages())
