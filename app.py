@@ -6,9 +6,17 @@ import streamlit as st
 
 from explorer.workspace import list_workspaces
 from ui import cache, state
+from ui.navigation import (
+    audit_page,
+    evaluation_page,
+    map_page,
+    new_workspace_page,
+    quality_page,
+    search_page,
+    similarity_page,
+    teach_page,
+)
 from ui.safe import md
-from ui.navigation import (audit_page, evaluation_page, map_page, new_workspace_page, quality_page, search_page,
-                           similarity_page, teach_page)
 
 logging.basicConfig(level=logging.WARNING)
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/explore:", layout="wide")

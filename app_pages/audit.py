@@ -11,6 +11,7 @@ from explorer.ingest import FORMATS
 from explorer.sample import sts_pairs_file
 from ui import cache
 from ui.figures import curve_figure, distributions_figure
+from ui.safe import md
 from ui.widgets import models_to_compare, show_table
 
 UPLOAD, EXAMPLE = "Upload a pairs file", "Example: 500 STS-B pairs (graded 0-5)"
@@ -41,7 +42,7 @@ try:
         pairs, scores = cache.scored_pairs(data, filename, model_id)
         audits[model_id] = audit_pairs(pairs, scores, model=model_id, threshold=threshold)
 except InputError as error:
-    st.error(f"This pairs file cannot be audited: {error}")
+    st.error(f"This pairs file cannot be audited: {md(error)}")
     st.stop()
 model_id = models[0]
 result = audits[model_id]
@@ -60,7 +61,7 @@ if len(models) > 1:
                        mime="text/csv", key="download_audit_comparison")
     st.subheader(f"In detail: {model_id}")
 for note in result.notes:
-    st.info(note)
+    st.info(md(note))
 if pairs.graded is not None:
     st.caption(f"Graded scores: pairs scoring {pairs.relevant_from:g} or more count as relevant "
                f"({int(pairs.relevant.sum()):,} of {len(scores):,}).")
@@ -91,7 +92,8 @@ table = pd.DataFrame({"text_a": pairs.text_a, "text_b": pairs.text_b, "relevant"
                       "cosine": np.round(scores, 4)})
 if pairs.graded is not None:
     table["score"] = pairs.graded
-misjudged = table[(table["relevant"] & (table["cosine"] < threshold)) | (~table["relevant"] & (table["cosine"] >= threshold))]
+above = table["cosine"] >= threshold
+misjudged = table[(table["relevant"] & ~above) | (~table["relevant"] & above)]
 st.subheader(f"{len(misjudged):,} pairs on the wrong side of {threshold:.2f}")
 show_table(misjudged.sort_values("cosine"))
 st.download_button("Download all pairs with their cosine (CSV)", to_safe_csv(table),

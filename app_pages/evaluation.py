@@ -12,6 +12,7 @@ from explorer.retrieval import METRICS
 from explorer.sample import news_retrieval_example
 from ui import cache
 from ui.figures import hover_text, metrics_figure, search_figure
+from ui.safe import md
 from ui.widgets import model_label, models_to_compare, show_table
 
 UPLOAD, EXAMPLE = "Upload a corpus and queries", "Example: 40 news articles, each title finding its article"
@@ -44,10 +45,10 @@ try:
     for model_id in models:
         data, reports[model_id] = cache.retrieval_report(*corpus, *queries, model_id, int(k))
 except InputError as error:
-    st.error(f"These files cannot be evaluated: {error}")
+    st.error(f"These files cannot be evaluated: {md(error)}")
     st.stop()
 for note in data.notes:
-    st.warning(note)
+    st.warning(md(note))
 
 st.subheader(f"{len(data.query_ids):,} queries over {len(data.doc_ids):,} documents")
 summary = pd.DataFrame([report.summary() for report in reports.values()])
@@ -67,7 +68,8 @@ if len(failures):
     st.download_button("Download the failures (CSV)", to_safe_csv(failures), file_name=f"failures-{chosen}.csv",
                        mime="text/csv", key="download_failures")
     picked = st.selectbox("Show a failed query on the map", failures["query_id"].tolist(),
-                          format_func=lambda query_id: f"{query_id}: {data.query_texts[list(data.query_ids).index(query_id)][:80]}",
+                          format_func=lambda query_id: (
+                              f"{query_id}: {data.query_texts[list(data.query_ids).index(query_id)][:80]}"),
                           key="evaluation_failure")
     number = list(data.query_ids).index(picked)
     coords = cache.corpus_map(report.doc_vectors)

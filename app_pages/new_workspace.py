@@ -5,18 +5,19 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.chunk import ChunkConfig
+from explorer.config import BuildConfig
 from explorer.embed import read_vectors
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
-from explorer.limits import check_points
 from explorer.index import METRICS, IndexConfig
 from explorer.ingest import FORMATS, IngestConfig, guess_text_column
-from explorer.pipeline import BuildConfig, build_workspace
+from explorer.limits import check_points
 from explorer.sample import sample_file
 from explorer.workspace import MANIFEST, check_build_target, safe_name, workspaces_root
-from ui import cache, state
+from ui import cache, state, writes
 from ui.navigation import map_page
-from ui.widgets import model_card, model_label, show_table, stage_progress
+from ui.safe import md
+from ui.widgets import model_card, model_label, show_table
 
 UPLOAD, SAMPLE = "Upload a file", "Bundled sample (health-news tweets)"
 ROW_NUMBER = "(row number)"
@@ -38,7 +39,7 @@ else:
 try:
     table = cache.build_input(raw, filename)
 except InputError as error:
-    st.error(f"Could not read '{filename}': {error}")
+    st.error(f"Could not read '{md(filename)}': {md(error)}")
     st.stop()
 
 st.write(f"**{len(table):,} rows**, {len(table.columns)} columns. First rows:")
@@ -57,7 +58,8 @@ st.subheader("Vectors")
 use_precomputed = st.toggle("Use precomputed vectors instead of a model", key="use_precomputed")
 vectors, model_id = None, DEFAULT_MODEL
 if use_precomputed:
-    vector_file = st.file_uploader("Vectors: .npy (one row per data row) or a CSV/Parquet with a column of number lists",
+    vector_file = st.file_uploader("Vectors: .npy (one row per data row) or a CSV/Parquet with a column of "
+                                   "number lists",
                                    type=["npy", "csv", "parquet"], key="vector_file")
     vector_column = st.text_input("Column holding the vectors (CSV/Parquet only)", key="vector_column")
     if vector_file is None:
@@ -65,7 +67,7 @@ if use_precomputed:
     try:
         vectors = read_vectors(vector_file.getvalue(), vector_file.name, column=vector_column or None)
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
         st.stop()
     st.caption(f"{vectors.shape[0]:,} vectors of dimension {vectors.shape[1]}.")
 else:
@@ -91,7 +93,7 @@ if vectors is None and spec.max_tokens:
     try:
         chunk_config = ChunkConfig(enabled=chunk_on, max_tokens=int(chunk_tokens), overlap=int(overlap))
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
         st.stop()
 
 state.follow_default("workspace_name", f"{Path(filename).stem}-{model_id if vectors is None else 'vectors'}")
@@ -102,14 +104,14 @@ try:
     out = workspaces_root() / safe_name(name)
     check_build_target(out)
 except InputError as error:
-    st.error(str(error))
+    st.error(md(error))
     st.stop()
 
 if vectors is None and spec.available():
     try:
         report = cache.ingest_report(raw, filename, config)
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
         st.stop()
     show_message = st.warning if report.n_truncated else st.info
     for message in report.messages():
@@ -120,7 +122,7 @@ else:
 try:
     check_points(n_points, what=f"'{filename}'")
 except InputError as error:
-    st.error(str(error))
+    st.error(md(error))
     st.stop()
 replacing = (out / MANIFEST).is_file()
 confirmed = not replacing or st.checkbox(
@@ -133,11 +135,9 @@ if replacing and not confirmed:
 if st.button("Build the map", type="primary", key="build",
              disabled=(vectors is None and not spec.available()) or not confirmed):
     try:
-        workspace = build_workspace(table, config, out, source=filename, vectors=vectors,
-                                    encoder=None if vectors is not None else cache.encoder(model_id),
-                                    progress=stage_progress(), owner="another user of this app")
+        workspace = writes.build(table, config, out, source=filename, vectors=vectors)
     except InputError as error:
-        st.error(f"Nothing was saved: {error}")
+        st.error(f"Nothing was saved: {md(error)}")
     else:
         state.open_workspace(workspace.path)
         st.switch_page(map_page())

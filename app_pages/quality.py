@@ -1,16 +1,16 @@
 """Quality: near-duplicates (threshold, groups, review queue, keep/drop decisions) and outliers (three scores)."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import pipeline
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.flags import decisions_table, pairs_table, word_diff
+from explorer.quality import outlier_table
 from explorer.workspace import Workspace
-from ui import cache
+from ui import cache, writes
 from ui.figures import diff_html, map_figure
+from ui.safe import md
 from ui.widgets import open_workspace_or_stop, show_table
 
 path = open_workspace_or_stop("Quality")
@@ -18,9 +18,32 @@ path = open_workspace_or_stop("Quality")
 workspace = Workspace.open(path)
 version = workspace.version()
 data = cache.map_data(str(path), version)
-name = data.manifest["name"]
-st.title(f"Quality of {name}")
+name = data.manifest.name
+st.title(f"Quality of {md(name)}")
 duplicates_tab, outliers_tab = st.tabs(["Near-duplicates", "Outliers"])
+
+with outliers_tab:  # first, so the flags saved from the other tab use the k chosen here
+    st.caption("Three established scores per point, each ranked: the mean cosine distance to its k nearest "
+               "neighbours, HDBSCAN's GLOSH score, and the Local Outlier Factor (LOF). The combined score is the "
+               "mean of the three percentile ranks; the reasons say which scores put a point in their top 5%.")
+    controls = st.columns([1, 1, 1])
+    k = int(controls[0].number_input("Neighbours (k)", 2, 30, 10, key="outlier_k",
+                                     help="Also used for the outlier scores saved with the duplicate decisions."))
+    top = controls[1].number_input("Show the top", 1, 1000, 50, key="outlier_top")
+    on_map = controls[2].toggle("Colour the map by outlier score", key="outlier_map")
+    try:
+        scores = cache.outliers(str(path), version, k)
+    except InputError as error:
+        st.error(md(error))
+        st.stop()
+    table = outlier_table(scores, data.points, top=int(top), nearest=cache.nearest_texts(str(path), version))
+    show_table(table.drop(columns="row"))
+    st.download_button("Download outliers (CSV)", to_safe_csv(table.drop(columns="row")),
+                       file_name=f"{name}-outliers.csv", mime="text/csv", key="download_outliers")
+    if on_map:
+        colour = pd.Series(scores.combined, name="outlier score (combined)")
+        st.plotly_chart(map_figure(data.layout_2d, data.hover, colour, title=f"{name} · outlier score"),
+                        key="outlier_map_figure", width="stretch")
 
 with duplicates_tab:
     st.caption("Pairs whose cosine similarity reaches the threshold, found in the FAISS neighbour graph, and "
@@ -39,8 +62,9 @@ with duplicates_tab:
     if chained:
         worst = min(chained, key=lambda group: pairs.weakest[group][0])
         score, first, second = pairs.weakest[worst]
-        st.warning(f"{len(chained)} group(s) are chains: in group {worst}, ids {data.points['id'].iloc[first]} and "
-                   f"{data.points['id'].iloc[second]} are only {score:.3f} similar, linked through other members. "
+        st.warning(f"{len(chained)} group(s) are chains: in group {worst}, ids {md(data.points['id'].iloc[first])} "
+                   f"and {md(data.points['id'].iloc[second])} are only {score:.3f} similar, linked through other "
+                   "members. "
                    "Review these before dropping anything.")
     if len(pairs.a) == 0:
         st.info("No pair reaches this threshold: lower it to see the closest pairs.")
@@ -80,35 +104,6 @@ with duplicates_tab:
                                    key="download_decisions")
         if buttons[1].button("Save flags to the workspace", key="save_flags",
                              help="The map then colours and filters by these groups and decisions."):
-            pipeline.write_flags(path, data.points["text"].tolist(), pairs,
-                                 cache.outliers(str(path), version, 10), drop_rows)
-            st.success(f"Saved: {len(drop_rows):,} rows marked to drop at threshold {threshold:.3f}.")
-
-with outliers_tab:
-    st.caption("Three established scores per point, each ranked: the mean cosine distance to its k nearest "
-               "neighbours, HDBSCAN's GLOSH score, and the Local Outlier Factor (LOF). The combined score is the "
-               "mean of the three percentile ranks; the reasons say which scores put a point in their top 5%.")
-    controls = st.columns([1, 1, 1])
-    k = controls[0].number_input("Neighbours (k)", 2, 30, 10, key="outlier_k")
-    top = controls[1].number_input("Show the top", 1, 1000, 50, key="outlier_top")
-    on_map = controls[2].toggle("Colour the map by outlier score", key="outlier_map")
-    try:
-        scores = cache.outliers(str(path), version, int(k))
-    except InputError as error:
-        st.error(str(error))
-        st.stop()
-    order = np.argsort(scores.rank)[: int(top)]
-    nearest = cache.nearest_texts(str(path), version)
-    table = pd.DataFrame({
-        "rank": scores.rank[order], "id": data.points["id"].to_numpy()[order],
-        "chunk": data.points["chunk"].to_numpy()[order], "combined": scores.combined[order],
-        "text": data.points["text"].to_numpy()[order], "reasons": ["; ".join(scores.reasons(int(row))) for row in order],
-        "knn_distance": scores.knn_distance[order], "glosh": scores.glosh[order], "lof": scores.lof[order],
-        "nearest neighbours": nearest[order]})
-    show_table(table)
-    st.download_button("Download outliers (CSV)", to_safe_csv(table), file_name=f"{name}-outliers.csv",
-                       mime="text/csv", key="download_outliers")
-    if on_map:
-        colour = pd.Series(scores.combined, name="outlier score (combined)")
-        st.plotly_chart(map_figure(data.layout_2d, data.hover, colour, title=f"{name} · outlier score"),
-                        key="outlier_map_figure", width="stretch")
+            writes.save_duplicate_flags(path, data.points["text"].tolist(), pairs, scores, drop_rows)
+            st.success(f"Saved: {len(drop_rows):,} rows marked to drop at threshold {threshold:.3f}, with the "
+                       f"outlier scores for k = {k}.")

@@ -10,6 +10,7 @@ from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from ui import cache
 from ui.figures import score_histogram, search_figure
+from ui.safe import md
 from ui.widgets import open_workspace_or_stop, show_table
 
 POINT_ROW, POINT_ERROR = "search_point_row", "search_point_error"
@@ -22,7 +23,7 @@ version = workspace.version()
 data = cache.map_data(str(path), version)
 found = cache.search_data(str(path), version)
 manifest, index = data.manifest, found.index
-st.title(f"Search {manifest['name']}")
+st.title(f"Search {md(manifest.name)}")
 score_label = "euclidean distance (lower = closer)" if index.metric == "euclidean" else f"{index.metric} similarity"
 st.caption(f"Vector scores are {score_label}, the metric this index was built with · model {index.model_id} · "
            f"{index.kind} FAISS index over {len(index):,} points")
@@ -46,13 +47,13 @@ with by_text:
     k = controls[2].number_input("Results (k)", 1, 1000, 10, key="search_k")
     query_vector = None
     if problem:
-        st.warning(problem)
+        st.warning(md(problem))
         upload = st.file_uploader("Or search with a query vector (.npy, one row)", type=["npy"], key="query_vector")
         if upload is not None:
             try:
                 query_vector = search.vector_from_upload(np.load(upload, allow_pickle=False), index)
             except (InputError, ValueError) as error:
-                st.error(f"That vector cannot be used: {error}")
+                st.error(f"That vector cannot be used: {md(error)}")
     if query.strip() or query_vector is not None:
         try:
             hits = search.search(
@@ -61,10 +62,10 @@ with by_text:
                 keywords=cache.keyword_index(str(path), version) if mode != "vector" else None,
                 query_vector=query_vector)
         except InputError as error:
-            st.error(str(error))
+            st.error(md(error))
             st.stop()
         for note in hits.notes:
-            st.info(note)
+            st.info(md(note))
         table = search.hits_table(hits, data.points)
         origin = None
         if hits.query_vector is not None:
@@ -79,9 +80,11 @@ with by_text:
         if origin is None:
             st.caption("Keyword search has no query vector, so the query itself is not placed on the map.")
         show_table(table, column_config={
-            "vector_rank": st.column_config.NumberColumn("vector rank", help="Rank in the vector ranking; empty = not in its top 100"),
-            "keyword_rank": st.column_config.NumberColumn("keyword rank", help="Rank in the BM25 ranking; empty = not in its top 100")})
-        st.download_button("Download results (CSV)", to_safe_csv(table), file_name=f"{manifest['name']}-search.csv",
+            "vector_rank": st.column_config.NumberColumn(
+                "vector rank", help="Rank in the vector ranking; empty = not in its top 100"),
+            "keyword_rank": st.column_config.NumberColumn(
+                "keyword rank", help="Rank in the BM25 ranking; empty = not in its top 100")})
+        st.download_button("Download results (CSV)", to_safe_csv(table), file_name=f"{manifest.name}-search.csv",
                            mime="text/csv", key="download_search")
         if hits.query_vector is not None and len(hits.rows):
             scores = search.similarity_to_all(found.embeddings.vectors, hits.query_vector.vectors[0], index.metric)
@@ -103,7 +106,8 @@ with by_point:
         typed = st.session_state["search_point_id"].strip()
         chunk = st.session_state["search_point_chunk"]
         match = np.flatnonzero((ids == typed) & (chunks == chunk))
-        st.session_state[POINT_ERROR] = None if len(match) or not typed else f"No point has id {typed} and chunk {chunk}."
+        missing = typed and not len(match)
+        st.session_state[POINT_ERROR] = f"No point has id {md(typed)} and chunk {chunk}." if missing else None
         if len(match):
             st.session_state[POINT_ROW] = int(match[0])
 
@@ -145,4 +149,4 @@ with by_point:
                    f"{5 * len(neighbours.rows)} nearest points on the map.")
         show_table(table)
         st.download_button("Download neighbours (CSV)", to_safe_csv(table),
-                           file_name=f"{manifest['name']}-neighbours.csv", mime="text/csv", key="download_neighbours")
+                           file_name=f"{manifest.name}-neighbours.csv", mime="text/csv", key="download_neighbours")

@@ -10,6 +10,7 @@ from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from ui import cache
 from ui.figures import distributions_figure, map_figure
+from ui.safe import md
 from ui.widgets import model_label, open_workspace_or_stop, show_table
 
 path = open_workspace_or_stop("Similarity")
@@ -17,8 +18,8 @@ path = open_workspace_or_stop("Similarity")
 workspace = Workspace.open(path)
 version = workspace.version()
 manifest = cache.map_data(str(path), version).manifest
-st.title(f"Similarity in {manifest['name']}")
-st.caption(f"Cosine similarity between the {manifest['n_points']:,} vectors of {manifest['model']}. Read any score "
+st.title(f"Similarity in {md(manifest.name)}")
+st.caption(f"Cosine similarity between the {manifest.n_points:,} vectors of {manifest.model}. Read any score "
            "against the random-pair baseline: that is what 'unrelated' looks like for this model on this corpus.")
 controls = st.columns(2)
 centre = controls[0].toggle("Centre the vectors (subtract the corpus mean)", key="centre",
@@ -28,7 +29,7 @@ try:
     raw = cache.similarity_profile(str(path), version, False)
     profile = cache.similarity_profile(str(path), version, True) if centre else raw
 except InputError as error:
-    st.error(str(error))
+    st.error(md(error))
     st.stop()
 
 figures = st.columns(2)
@@ -57,7 +58,7 @@ else:
 st.subheader("Compare neighbourhoods with another model")
 st.caption("Embed the same texts with a second model and compare each point's 10 nearest neighbours under both: "
            "where the models agree, the neighbourhood stays; where they disagree, it changes.")
-others = [model_id for model_id, spec in MODELS.items() if spec.available() and model_id != manifest["model"]]
+others = [model_id for model_id, spec in MODELS.items() if spec.available() and model_id != manifest.model]
 compare = st.columns([3, 1])
 other = compare[0].selectbox("Other model", others, format_func=model_label, key="other_model")
 if compare[1].button("Compare", key="compare_models") or st.session_state.get("compared_with") == other:
@@ -73,4 +74,4 @@ if compare[1].button("Compare", key="compare_models") or st.session_state.get("c
     changed = data.points.assign(**{"neighbours kept": overlap}).sort_values("neighbours kept", kind="stable")
     show_table(changed.head(50))
     st.download_button("Download every point's overlap (CSV)", to_safe_csv(changed),
-                       file_name=f"{manifest['name']}-vs-{other}.csv", mime="text/csv", key="download_overlap")
+                       file_name=f"{manifest.name}-vs-{other}.csv", mime="text/csv", key="download_overlap")

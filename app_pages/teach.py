@@ -12,6 +12,7 @@ from explorer.sample import news_articles_file
 from explorer.workspace import Workspace
 from ui import cache, state
 from ui.figures import map_figure, search_figure
+from ui.safe import md
 from ui.widgets import model_label, show_table
 
 SENTENCES = ["The cat sits on the mat.", "A kitten is resting on a rug.", "Stock markets fell sharply today.",
@@ -52,7 +53,7 @@ with demos[0]:
     try:
         sentences, vectors, matrix = teach.similarity_matrix(lines(text), encoder)
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
     else:
         labels = [f"{number + 1}. {sentence[:30]}" for number, sentence in enumerate(sentences)]
         heatmap = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu",
@@ -82,11 +83,11 @@ with demos[1]:
     try:
         ranked = teach.meaning_vs_words(query, lines(corpus), encoder)
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
     else:
         only_embedding = ranked[(ranked["shared_words"] == "") & (ranked["embedding_rank"] <= 2)]
         for text in only_embedding["text"]:
-            st.success(f"Only the embedding finds “{text}”: it shares no word with the query.")
+            st.success(f"Only the embedding finds “{md(text)}”: it shares no word with the query.")
         show_table(ranked[["text", "embedding_rank", "embedding", "tfidf_rank", "tfidf", "shared_words"]],
                    column_config={"embedding": st.column_config.NumberColumn(format="%.3f"),
                                   "tfidf": st.column_config.NumberColumn(format="%.3f")})
@@ -104,14 +105,14 @@ with demos[2]:
         result = teach.analogy(a, b, c, cache.word_vectors(model_id), teach.vocabulary(), encoder=encoder,
                                expected=expected)
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
     else:
         (st.success if result.expected_rank == 1 else st.warning)(result.verdict)
         columns = st.columns(2)
-        columns[0].write(f"**{a} − {b} + {c}**")
+        columns[0].write(f"**{md(a)} − {md(b)} + {md(c)}**")
         with columns[0]:
             show_table(result.results, column_config={"cosine": st.column_config.NumberColumn(format="%.3f")})
-        columns[1].write(f"**nearest to {c} alone** (the baseline)")
+        columns[1].write(f"**nearest to {md(c)} alone** (the baseline)")
         with columns[1]:
             show_table(result.baseline, column_config={"cosine": st.column_config.NumberColumn(format="%.3f")})
 
@@ -129,15 +130,15 @@ with demos[3]:
         try:
             axis_model = cache.query_encoder(str(path), version)
         except InputError as error:
-            st.warning(f"The axis words must be embedded with the corpus's own model: {error}")
+            st.warning(f"The axis words must be embedded with the corpus's own model: {md(error)}")
         else:
             embeddings = cache.search_data(str(path), version).embeddings
             try:
                 axis = teach.concept_axis(lines(negative), lines(positive), embeddings, axis_model)
             except InputError as error:
-                st.error(str(error))
+                st.error(md(error))
             else:
-                st.caption(f"Axis in {manifest['name']}, embedded with its own model {manifest['model']}. The two "
+                st.caption(f"Axis in {md(manifest.name)}, embedded with its own model {manifest.model}. The two "
                            f"poles' centres have cosine {axis.pole_similarity:.2f}"
                            + (": almost the same direction, so the axis is mostly noise." if axis.pole_similarity
                               > 0.95 else "."))
@@ -164,10 +165,10 @@ with demos[4]:
     try:
         mixed, message = teach.mismatched_models(pitfall_query, CORPUS, encoder, cache.encoder(wrong_id))
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
     else:
         show_table(mixed[["text", "right_rank", "right_model", "wrong_rank", "wrong_model"]])
-        st.error(f"What our index says when asked to do this: {message}")
+        st.error(f"What our index says when asked to do this: {md(message)}")
 
     st.subheader("2. Euclidean distance on unnormalised vectors")
     explain("Here each document's vector is scaled by its word count, as summed word vectors are. Euclidean "
@@ -180,7 +181,7 @@ with demos[4]:
     try:
         distances = teach.euclidean_vs_cosine("best laptop for programming", lengths, encoder)
     except InputError as error:
-        st.error(str(error))
+        st.error(md(error))
     else:
         show_table(distances[["text", "words", "cosine_rank", "cosine", "euclidean_rank", "euclidean"]])
 
@@ -192,7 +193,7 @@ with demos[4]:
     try:
         cut = teach.truncation(long_text, encoder)
     except InputError as error:
-        st.warning(str(error))
+        st.warning(md(error))
     else:
         st.write(f"{cut.n_tokens:,} tokens; {model_id} reads the first {cut.limit}. Cosine between the whole text "
                  f"and only its kept part: **{cut.full_vs_kept:.4f}**; between the whole text and the cut part: "
@@ -206,7 +207,7 @@ with demos[4]:
     try:
         cleaned, similarity = teach.raw_vs_clean(raw, encoder)
     except InputError as error:
-        st.warning(str(error))
+        st.warning(md(error))
     else:
         st.text(f"Cleaned: {cleaned}")
         st.write(f"Cosine between the raw HTML's embedding and the cleaned text's: **{similarity:.3f}** (1 would mean "
@@ -239,7 +240,7 @@ with demos[5]:
             try:
                 coords, trust = cache.distortion_layout(str(path), version, n_neighbors, min_dist, n_points)
             except InputError as error:
-                column.error(str(error))
+                column.error(md(error))
                 continue
             column.metric("Trustworthiness", f"{trust:.3f}",
                           help="scikit-learn's trustworthiness (10 neighbours, cosine): 1 = no false neighbours.")
@@ -250,5 +251,5 @@ with demos[5]:
                                    title=f"n_neighbors {n_neighbors}, min_dist {min_dist}")
             figure.update_layout(height=420, showlegend=False)
             column.plotly_chart(figure, key=f"distortion_{n_neighbors}_{min_dist}", width="stretch")
-        st.caption(f"The first {n_points:,} points of {data.manifest['name']}. The star is the chosen point; the red "
+        st.caption(f"The first {n_points:,} points of {md(data.manifest.name)}. The star is the chosen point; the red "
                    "points, joined to it, are its 10 true (high-dimensional) neighbours, wherever each map put them.")

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
@@ -28,7 +26,7 @@ def main() -> None:
     from explorer.encoders import load_encoder
     from explorer.flags import exact_duplicate_groups, near_duplicates, outlier_scores
     from explorer.index import VectorIndex
-    from explorer.pipeline import KNN_K
+    from explorer.map_building import KNN_K
     from explorer.workspace import embeddings_cache
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

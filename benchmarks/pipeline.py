@@ -25,7 +25,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 MIN_CLUSTER_SIZE, MIN_SAMPLES = 15, 5
 METHODS = ("ours", "baseline")
 
@@ -52,8 +51,9 @@ def run_ours(vectors, texts) -> dict[str, float]:
     keywords. A build starts its warm-up before embedding the texts; here it starts only as map building does,
     the least favourable case."""
     from explorer.cluster import ClusterConfig
+    from explorer.config import BuildConfig
     from explorer.ingest import IngestConfig
-    from explorer.pipeline import BuildConfig, build_map, start_warm_up
+    from explorer.map_building import build_map, start_warm_up
     from explorer.types import Embeddings
 
     warming = start_warm_up()
@@ -133,8 +133,8 @@ def main() -> None:
         for _ in range(args.repeat):  # alternating, so that a slow spell of a shared machine hits both methods
             for method in METHODS:
                 runs[method].append(in_fresh_process(method, vectors_path, texts_path))
-    report = {"n": args.n, "model": args.model, "n_points": manifest["n_points"], "repeat": args.repeat,
-              "build_stages": manifest["timings"], **{method: median_run(runs[method]) for method in METHODS}}
+    report = {"n": args.n, "model": args.model, "n_points": manifest.n_points, "repeat": args.repeat,
+              "build_stages": manifest.timings, **{method: median_run(runs[method]) for method in METHODS}}
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
@@ -148,7 +148,8 @@ def median_run(runs: list[dict]) -> dict:
     return {"fresh": statistics.median(run["fresh"] for run in runs),
             "warm": statistics.median(run["warm"] for run in runs),
             "fresh_each": [run["fresh"] for run in runs], "warm_each": [run["warm"] for run in runs],
-            "fresh_stages": by_warm[len(runs) // 2]["fresh_stages"], "warm_stages": by_warm[len(runs) // 2]["warm_stages"]}
+            "fresh_stages": by_warm[len(runs) // 2]["fresh_stages"],
+            "warm_stages": by_warm[len(runs) // 2]["warm_stages"]}
 
 
 def manifest_texts(folder: Path) -> list[str]:

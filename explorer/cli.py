@@ -26,6 +26,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """Options default to None where a config or function decides; the help quotes its default from there."""
+    from explorer.audit import DEFAULT_THRESHOLD as AUDIT_THRESHOLD
+    from explorer.chunk import ChunkConfig
+    from explorer.cluster import ClusterConfig
+    from explorer.encoders import DEFAULT_MODEL
+    from explorer.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
+    from explorer.index import METRICS, IndexConfig
+    from explorer.quality import DEFAULT_OUTLIER_K
+    from explorer.search import DEFAULT_K, MODES
+
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Embedding explorer pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -35,15 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--text-col", help="text column (default: the column with the longest texts)")
     build.add_argument("--id-col", help="id column (default: 0-based row number)")
     build.add_argument("--meta-col", action="append", default=[], help="metadata column to keep (repeatable)")
-    build.add_argument("--model", default=None, help="model id (see 'models'); default all-MiniLM-L6-v2")
+    build.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
     build.add_argument("--vectors", type=Path, help="precomputed vectors (.npy, or a file with --vectors-col)")
     build.add_argument("--vectors-col", help="column of float lists in the --vectors file")
     build.add_argument("--chunk-tokens", type=int, help="tokens per chunk (default: the model's limit)")
-    build.add_argument("--chunk-overlap", type=int, default=32, help="tokens shared by consecutive chunks")
+    build.add_argument("--chunk-overlap", type=int,
+                       help=f"tokens shared by consecutive chunks (default {ChunkConfig.overlap})")
     build.add_argument("--no-chunking", action="store_true", help="keep texts whole (the model truncates)")
-    build.add_argument("--metric", default="cosine", choices=["cosine", "dot", "euclidean"])
-    build.add_argument("--min-cluster-size", type=int, default=15)
-    build.add_argument("--min-samples", type=int, default=5)
+    build.add_argument("--metric", choices=METRICS, help=f"default {IndexConfig.metric}")
+    build.add_argument("--min-cluster-size", type=int, help=f"HDBSCAN (default {ClusterConfig.min_cluster_size})")
+    build.add_argument("--min-samples", type=int, help=f"HDBSCAN (default {ClusterConfig.min_samples})")
     build.add_argument("--json", action="store_true", help="print the workspace summary as JSON")
     build.set_defaults(handler=_build)
 
@@ -55,29 +66,32 @@ def _parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="top-k results of a typed query in a workspace")
     search.add_argument("workspace", type=Path)
     search.add_argument("--query", required=True, help="the text to search for")
-    search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
-    search.add_argument("--mode", default="vector", choices=["vector", "keyword", "hybrid"],
+    search.add_argument("-k", type=int, default=DEFAULT_K, help=f"number of results (default {DEFAULT_K})")
+    search.add_argument("--mode", default=MODES[0], choices=MODES,
                         help="vector (the workspace's model), keyword (BM25) or hybrid (both, fused by RRF)")
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
 
     dupes = commands.add_parser("dupes", help="near-duplicate pairs and groups of a workspace")
     dupes.add_argument("workspace", type=Path)
-    dupes.add_argument("--threshold", type=float, default=0.95, help="cosine similarity threshold (default 0.95)")
+    dupes.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD,
+                       help=f"cosine similarity threshold (default {DUPLICATE_THRESHOLD})")
     dupes.add_argument("--json", action="store_true")
     dupes.set_defaults(handler=_dupes)
 
     outliers = commands.add_parser("outliers", help="the most outlying points of a workspace, with reasons")
     outliers.add_argument("workspace", type=Path)
     outliers.add_argument("--top", type=int, default=50, help="how many to list (default 50)")
-    outliers.add_argument("-k", type=int, default=10, help="neighbours for the k-NN and LOF scores (default 10)")
+    outliers.add_argument("-k", type=int, default=DEFAULT_OUTLIER_K,
+                          help=f"neighbours for the k-NN and LOF scores (default {DEFAULT_OUTLIER_K})")
     outliers.add_argument("--json", action="store_true")
     outliers.set_defaults(handler=_outliers)
 
     audit = commands.add_parser("audit", help="calibration audit of a model on labelled text pairs")
     audit.add_argument("pairs", type=Path, help="text_a, text_b and label (0/1) or score (graded) columns")
     audit.add_argument("--model", required=True, help="model id (see 'models')")
-    audit.add_argument("--threshold", type=float, default=0.7, help="cosine threshold (default 0.7)")
+    audit.add_argument("--threshold", type=float, default=AUDIT_THRESHOLD,
+                       help=f"cosine threshold (default {AUDIT_THRESHOLD})")
     audit.add_argument("--fail-below-auc", type=float, help="exit 1 when the ROC AUC is below this")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(handler=_audit)
@@ -87,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--queries", type=Path, required=True,
                             help="query_id, query, relevant_doc_id (one row per relevant document)")
     evaluation.add_argument("--model", required=True, help="model id (see 'models')")
-    evaluation.add_argument("-k", type=int, default=10, help="the cut-off for listing failures (default 10)")
+    evaluation.add_argument("-k", type=int, default=DEFAULT_K,
+                            help=f"the cut-off for listing failures (default {DEFAULT_K})")
     evaluation.add_argument("--fail-below-recall", type=float, help="exit 1 when recall@k is below this")
     evaluation.add_argument("--json", action="store_true")
     evaluation.set_defaults(handler=_eval)
@@ -101,11 +116,12 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     from explorer.chunk import ChunkConfig
     from explorer.cluster import ClusterConfig
+    from explorer.config import BuildConfig
     from explorer.embed import read_vectors
     from explorer.encoders import DEFAULT_MODEL
     from explorer.index import IndexConfig
     from explorer.ingest import IngestConfig, guess_text_column, read_table
-    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.pipeline import build_workspace
     from explorer.workspace import check_build_target, clean_stale_builds
 
     check_build_target(args.out)
@@ -115,15 +131,21 @@ def _build(args: argparse.Namespace) -> int:
     config = BuildConfig(
         ingest=IngestConfig(args.text_col or guess_text_column(table), args.id_col, tuple(args.meta_col)),
         model_id=args.model or DEFAULT_MODEL,
-        chunk=ChunkConfig(enabled=not args.no_chunking, max_tokens=args.chunk_tokens, overlap=args.chunk_overlap),
-        index=IndexConfig(metric=args.metric),
-        cluster=ClusterConfig(args.min_cluster_size, args.min_samples))
+        chunk=ChunkConfig(**_given(enabled=not args.no_chunking, max_tokens=args.chunk_tokens,
+                                   overlap=args.chunk_overlap)),
+        index=IndexConfig(**_given(metric=args.metric)),
+        cluster=ClusterConfig(**_given(min_cluster_size=args.min_cluster_size, min_samples=args.min_samples)))
     vectors = read_vectors(_read(args.vectors), args.vectors.name, column=args.vectors_col) if args.vectors else None
     if vectors is not None and args.model:
         raise InputError("Give either --model or --vectors, not both.")
     workspace = build_workspace(table, config, args.out, source=str(args.input), vectors=vectors)
     _print_summary(workspace.manifest, as_json=args.json)
     return 0
+
+
+def _given(**options) -> dict:
+    """The options the user gave; the others are left to the config's defaults."""
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def _read(path: Path) -> bytes:
@@ -146,9 +168,9 @@ SUMMARY_FIELDS = ("name", "source", "n_documents", "n_points", "model", "dim", "
                   "n_clusters", "noise_fraction")
 
 
-def _print_summary(manifest: dict, *, as_json: bool) -> None:
-    summary = {field: manifest.get(field) for field in SUMMARY_FIELDS}
-    summary["notes"] = manifest.get("report_messages", [])
+def _print_summary(manifest, *, as_json: bool) -> None:
+    summary = {field: getattr(manifest, field) for field in SUMMARY_FIELDS}
+    summary["notes"] = list(manifest.notes)
     if as_json:
         print(json.dumps(summary))
         return
@@ -189,7 +211,7 @@ def _search(args: argparse.Namespace) -> int:
 
 def _dupes(args: argparse.Namespace) -> int:
     from explorer.flags import exact_duplicate_groups
-    from explorer.pipeline import find_duplicates
+    from explorer.quality import find_duplicates
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -209,7 +231,8 @@ def _dupes(args: argparse.Namespace) -> int:
             members.setdefault(group, []).append(ids[row])
     summary = {"threshold": pairs.threshold, "n_pairs": len(listed), "pairs": listed,
                "groups": [members[group] for group in sorted(members)],
-               "exact_groups": [[ids[row] for row in group] for group in exact_duplicate_groups(points["text"].tolist())],
+               "exact_groups": [[ids[row] for row in group]
+                                for group in exact_duplicate_groups(points["text"].tolist())],
                "chained_groups": [members[group] for group in pairs.chained_groups()]}
     if args.json:
         print(json.dumps(summary))
@@ -222,20 +245,17 @@ def _dupes(args: argparse.Namespace) -> int:
 
 
 def _outliers(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from explorer.pipeline import find_outliers
+    from explorer.quality import find_outliers, outlier_table
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
-    points = workspace.points()
     scores = find_outliers(workspace, args.k)
-    order = np.argsort(scores.rank)[: max(args.top, 0)]
-    results = [{"rank": int(scores.rank[row]), "id": _plain(points["id"].iloc[row]), "chunk": int(points["chunk"].iloc[row]),
-                "score": round(float(scores.combined[row]), 6), "text": points["text"].iloc[row],
-                "reasons": scores.reasons(int(row)), "knn_distance": round(float(scores.knn_distance[row]), 6),
-                "glosh": round(float(scores.glosh[row]), 6), "lof": round(float(scores.lof[row]), 6)}
-               for row in order]
+    table = outlier_table(scores, workspace.points(), top=args.top)
+    results = [{"rank": int(row.rank), "id": _plain(row.id), "chunk": int(row.chunk),
+                "score": round(float(row.combined), 6), "text": row.text, "reasons": scores.reasons(int(row.row)),
+                "knn_distance": round(float(row.knn_distance), 6),
+                "glosh": round(float(row.glosh), 6), "lof": round(float(row.lof), 6)}
+               for row in table.itertuples(index=False)]
     if args.json:
         print(json.dumps({"k": scores.k, "results": results}))
         return 0

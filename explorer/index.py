@@ -7,12 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import store
 from explorer.errors import IndexMismatchError, InputError
 from explorer.types import Embeddings, Neighbors
 
 METRICS = ("cosine", "dot", "euclidean")
-INDEX_FILE, SIDECAR_FILE = "index.faiss", "index.json"
 
 
 @dataclass(frozen=True)
@@ -117,22 +115,24 @@ class VectorIndex:
         found = self._search(embeddings, min(k + 1, len(self)), ef_search=self.graph_ef_search)
         return _drop_self(found, k)
 
-    def save(self, folder: Path, *, upstream: str) -> None:
+    def record(self) -> dict:
+        """What identifies the index and the vectors it accepts (its sidecar's fields)."""
+        return {"model": self.model_id, "fingerprint": self.fingerprint, "metric": self.metric,
+                "normalization": "l2" if self.metric == "cosine" else "none", "kind": self.kind, "n": len(self),
+                "dim": self.dim}
+
+    def write(self, path: Path) -> None:
         import faiss
 
-        store.write_bytes(folder / INDEX_FILE, lambda path: faiss.write_index(self.faiss_index, str(path)))
-        store.save_json(folder / SIDECAR_FILE, store.sidecar(
-            "index", upstream=[upstream], model=self.model_id, fingerprint=self.fingerprint, metric=self.metric,
-            normalization="l2" if self.metric == "cosine" else "none", kind=self.kind, n=len(self), dim=self.dim))
+        faiss.write_index(self.faiss_index, str(path))
 
     @classmethod
-    def load(cls, folder: Path) -> VectorIndex:
+    def read(cls, path: Path, record: dict) -> VectorIndex:
+        """The index saved at ``path`` by :meth:`write`, with the :meth:`record` saved beside it."""
         import faiss
 
-        meta = store.load_json(folder / SIDECAR_FILE)
-        index = faiss.read_index(str(folder / INDEX_FILE))
-        return cls(index, fingerprint=meta["fingerprint"], model_id=meta["model"], metric=meta["metric"],
-                   kind=meta["kind"])
+        return cls(faiss.read_index(str(path)), fingerprint=record["fingerprint"], model_id=record["model"],
+                   metric=record["metric"], kind=record["kind"])
 
 
 def _prepare(vectors: np.ndarray, metric: str) -> np.ndarray:

@@ -353,7 +353,8 @@ class _LayoutRun:
         return embedding
 
 
-def place_points(neighbours: Neighbors, layout_coords: np.ndarray, *, config: LayoutConfig = LayoutConfig()) -> np.ndarray:
+def place_points(neighbours: Neighbors, layout_coords: np.ndarray, *,
+                 config: LayoutConfig = LayoutConfig()) -> np.ndarray:
     """Place new points (e.g. a typed query) on an existing layout without refitting it: umap-learn's
     ``UMAP.transform`` for a k-NN graph we already have.
 

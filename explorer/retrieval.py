@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from explorer.encoders import Encoder, encode_queries
+from explorer.encoders import Encoder
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
@@ -165,7 +165,7 @@ def evaluate(data: RetrievalSet, encoder: Encoder, *, k: int = 10, depth: int = 
         raise InputError("k must be at least 1.")
     documents = Embeddings(encoder.encode(data.doc_texts), encoder.spec.id, encoder.fingerprint, True)
     index = VectorIndex.build(documents)
-    queries = Embeddings(encode_queries(encoder, data.query_texts), encoder.spec.id, encoder.fingerprint, True)
+    queries = Embeddings(encoder.encode_queries(data.query_texts), encoder.spec.id, encoder.fingerprint, True)
     found = index.search(queries, min(max(depth, k, 10), len(index)))
     ranked = found.indices
     if ranked.shape[1] < 10:  # tiny corpora: pad so that the @10 figures are defined

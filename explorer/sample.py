@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from explorer.config import BuildConfig
 from explorer.ingest import IngestConfig, read_table
-from explorer.pipeline import BuildConfig, StageProgress, build_workspace
+from explorer.map_building import StageProgress
+from explorer.pipeline import build_workspace
 from explorer.workspace import Workspace, workspaces_root
 
 SAMPLE_NAME = "health-tweets-sample"
@@ -41,9 +43,10 @@ def sample_config() -> BuildConfig:
     return BuildConfig(IngestConfig(text_column="text", id_column="tweet_id", metadata_columns=("outlet",)))
 
 
-def build_sample_workspace(*, progress: StageProgress | None = None, encoder=None) -> Workspace:
+def build_sample_workspace(*, progress: StageProgress | None = None, encoder=None,
+                           owner: str = "the command line") -> Workspace:
     """Build the workspace the app opens on first launch (replacing any earlier one)."""
     out = workspaces_root() / SAMPLE_NAME
     table = read_table(sample_file().read_bytes(), sample_file().name)
     return build_workspace(table, sample_config(), out, source=f"bundled sample: data/sample/{sample_file().name}",
-                           encoder=encoder, progress=progress)
+                           encoder=encoder, progress=progress, owner=owner)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.embed import PRECOMPUTED
-from explorer.encoders import MODELS, Encoder, TfidfEncoder, encode_queries, load_encoder
+from explorer.encoders import MODELS, Encoder, TfidfEncoder, load_encoder
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
@@ -22,6 +22,7 @@ from explorer.types import CHUNK, ID, Embeddings
 from explorer.workspace import Workspace
 
 MODES = ("vector", "keyword", "hybrid")
+DEFAULT_K = 10
 RRF_K = 60
 """Reciprocal Rank Fusion's constant (Cormack et al., 2009): a result at rank r contributes 1 / (60 + r)."""
 CANDIDATES = 100
@@ -111,13 +112,13 @@ def query_encoder(workspace: Workspace, *, load: Callable[[str], Encoder] = load
     (the app passes its cached loader).
     """
     manifest = workspace.manifest
-    fit = workspace.tfidf_fit() if manifest["model"] == "tfidf-svd" else None
-    problem = typed_query_problem(manifest["model"], fit_saved=fit is not None)
+    fit = workspace.tfidf_fit() if manifest.model == "tfidf-svd" else None
+    problem = typed_query_problem(manifest.model, fit_saved=fit is not None)
     if problem:
         raise InputError(problem)
     if fit is not None:
-        return TfidfEncoder(MODELS["tfidf-svd"], fit, fingerprint=manifest["fingerprint"])
-    return load(manifest["model"])
+        return TfidfEncoder(MODELS["tfidf-svd"], fit, fingerprint=manifest.fingerprint)
+    return load(manifest.model)
 
 
 def hits_table(hits: SearchHits, points: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +153,7 @@ def embed_query(query: str, encoder: Encoder) -> tuple[Embeddings, list[str]]:
             cut = spans[encoder.token_limit - 1][1]
             notes.append(f"The query has {len(spans):,} tokens; {encoder.spec.id} reads only the first "
                          f"{encoder.token_limit}, so everything after \"…{query[max(cut - 40, 0):cut]}\" was ignored.")
-    vectors = encode_queries(encoder, [query])
+    vectors = encoder.encode_queries([query])
     return Embeddings(vectors, encoder.spec.id, encoder.fingerprint, True), notes
 
 

@@ -46,7 +46,8 @@ def _laplacian_eigenvectors(graph, dim: int, random_state: np.random.RandomState
         eigenvalues, eigenvectors = scipy.sparse.linalg.eigsh(
             laplacian, k, which="SM", ncv=lanczos_vectors, tol=1e-4, v0=np.ones(n), maxiter=n * 5)
     except scipy.sparse.linalg.ArpackError:
-        warnings.warn("The spectral start's eigensolver failed (too small an eigengap); starting at random.")
+        warnings.warn("The spectral start's eigensolver failed (too small an eigengap); starting at random.",
+                      stacklevel=2)
         return random_state.uniform(low=-10.0, high=10.0, size=(n, dim))
     order = np.argsort(eigenvalues)[1:k]
     return eigenvectors[:, order]

@@ -74,6 +74,15 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def sidecar_path(artifact: Path) -> Path:
+    """The JSON record beside an artifact: ``points.parquet`` -> ``points.json``."""
+    return artifact.with_suffix(SIDECAR_SUFFIX)
+
+
+def load_sidecar(artifact: Path) -> dict[str, Any]:
+    return load_json(sidecar_path(artifact))
+
+
 def save_array(path: Path, array: np.ndarray, meta: dict[str, Any]) -> None:
     """Save ``array`` as .npy with a JSON sidecar (sidecar last, so it marks a complete artifact)."""
     def write(temporary: Path) -> None:
@@ -81,7 +90,7 @@ def save_array(path: Path, array: np.ndarray, meta: dict[str, Any]) -> None:
             np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
 
     write_bytes(path, write)
-    save_json(path.with_suffix(SIDECAR_SUFFIX), meta)
+    save_json(sidecar_path(path), meta)
 
 
 def load_array(path: Path) -> np.ndarray:
@@ -95,7 +104,7 @@ def save_frame(path: Path, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
         if safe[column].dtype == object:
             safe[column] = safe[column].map(lambda value: value if value is None else str(value))
     write_bytes(path, lambda temporary: safe.to_parquet(temporary, index=False))
-    save_json(path.with_suffix(SIDECAR_SUFFIX), meta)
+    save_json(sidecar_path(path), meta)
 
 
 def load_frame(path: Path) -> pd.DataFrame:

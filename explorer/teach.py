@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explorer.encoders import Encoder, encode_queries
+from explorer.encoders import Encoder
 from explorer.errors import IndexMismatchError, InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
@@ -71,7 +71,7 @@ def meaning_vs_words(query: str, documents: list[str], encoder: Encoder) -> pd.D
     vectorizer = TfidfVectorizer(stop_words="english")
     matrix = vectorizer.fit_transform(documents + [query])
     lexical = (matrix[:-1] @ matrix[-1].T).toarray().ravel()
-    semantic = unit_rows(encoder.encode(documents)) @ unit_rows(encode_queries(encoder, [query]))[0]
+    semantic = unit_rows(encoder.encode(documents)) @ unit_rows(encoder.encode_queries([query]))[0]
     analyse = vectorizer.build_analyzer()
     query_words = set(analyse(query))
     frame = pd.DataFrame({"text": documents, "tfidf": lexical, "embedding": semantic,
@@ -180,8 +180,8 @@ def mismatched_models(query: str, documents: list[str], right: Encoder, wrong: E
     """
     documents = _lines(documents, low=2, high=200, what="documents")
     corpus = Embeddings(right.encode(documents), right.spec.id, right.fingerprint, True)
-    good = unit_rows(encode_queries(right, [query]))[0]
-    bad = unit_rows(encode_queries(wrong, [query]))[0]
+    good = unit_rows(right.encode_queries([query]))[0]
+    bad = unit_rows(wrong.encode_queries([query]))[0]
     width = min(len(good), len(bad))
     unit = unit_rows(corpus.vectors)
     frame = pd.DataFrame({"text": documents, "right_model": unit @ good,
@@ -202,7 +202,7 @@ def euclidean_vs_cosine(query: str, documents: list[str], encoder: Encoder) -> p
     euclidean distance then ranks by length as much as by meaning; cosine ignores length."""
     documents = _lines(documents, low=2, high=200, what="documents")
     lengths = np.array([len(text.split()) for text in [query] + documents], dtype=np.float64)
-    vectors = np.vstack([unit_rows(encode_queries(encoder, [query])), unit_rows(encoder.encode(documents))])
+    vectors = np.vstack([unit_rows(encoder.encode_queries([query])), unit_rows(encoder.encode(documents))])
     vectors = vectors.astype(np.float64) * lengths[:, None]
     query_vector, document_vectors = vectors[0], vectors[1:]
     cosine = unit_rows(document_vectors) @ (query_vector / np.linalg.norm(query_vector))

@@ -11,3 +11,6 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 for extra in "$@"; do
   .venv/bin/python -m pip install --quiet -r "$extra"
 done
+# The project itself (editable, dependencies already pinned above): the `explorer` command, and imports of
+# explorer/ui/benchmarks from anywhere.
+.venv/bin/python -m pip install --quiet --no-deps -e .

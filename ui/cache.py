@@ -10,9 +10,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import audit, pipeline, retrieval, search, similarity, teach
+from explorer import (
+    audit,
+    compare,
+    layout3d,
+    map_building,
+    pipeline,
+    quality,
+    recluster,
+    retrieval,
+    search,
+    similarity,
+    teach,
+)
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
+from explorer.config import BuildConfig
 from explorer.encoders import Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
@@ -22,7 +35,7 @@ from explorer.retrieval import RetrievalReport, RetrievalSet
 from explorer.search import KeywordIndex
 from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
-from explorer.workspace import Workspace, clean_stale_builds, embeddings_cache
+from explorer.workspace import Manifest, Workspace, clean_stale_builds, embeddings_cache
 from ui import figures
 
 
@@ -34,7 +47,7 @@ def encoder(model_id: str) -> Encoder:
 @st.cache_resource
 def start_warm_up() -> threading.Thread:
     """Load map building's imports and numba kernels in the background, once per process."""
-    return pipeline.start_warm_up()
+    return map_building.start_warm_up()
 
 
 @st.cache_resource
@@ -51,7 +64,7 @@ def build_lock() -> threading.Lock:
 
 @dataclass(frozen=True, eq=False)
 class MapData:
-    manifest: dict
+    manifest: Manifest
     points: pd.DataFrame
     layout_2d: np.ndarray
     clustering: Clustering
@@ -64,20 +77,22 @@ class MapData:
 def map_data(path: str, version: float) -> MapData:
     """Everything the map draws; ``version`` (the folder's mtime) invalidates it after a rewrite."""
     workspace = Workspace.open(Path(path))
-    clustering, keywords, _ = workspace.clustering()
+    saved = workspace.clustering()
     points = workspace.points()
-    return MapData(workspace.manifest, points, workspace.layout(2), clustering, keywords, figures.hover_texts(points),
-                   workspace.flags())
+    flags = workspace.flags()
+    return MapData(workspace.manifest, points, workspace.layout(2), saved.clustering, saved.keywords,
+                   figures.hover_texts(points), None if flags is None else flags.table)
 
 
 @st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")
 def layout_3d(path: str, version: float) -> np.ndarray:
-    return pipeline.ensure_layout_3d(Workspace.open(Path(path)))
+    return layout3d.ensure_layout_3d(Workspace.open(Path(path)))
 
 
-def recluster(path: str, min_cluster_size: int, min_samples: int) -> None:
-    """Re-run HDBSCAN on the saved 5-D layout; the map's cache refreshes through the workspace version."""
-    pipeline.recluster(Workspace.open(Path(path)), ClusterConfig(min_cluster_size, min_samples))
+@st.cache_data(max_entries=16, show_spinner="Re-clustering (HDBSCAN on the saved 5-D layout)…")
+def reclustering(path: str, version: float, min_cluster_size: int, min_samples: int) -> recluster.Reclustering:
+    """A session's own clustering with other parameters; nothing is written until the user saves it."""
+    return recluster.compute_clusters(Workspace.open(Path(path)), ClusterConfig(min_cluster_size, min_samples))
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the file…")
@@ -93,7 +108,7 @@ def build_input(data: bytes, filename: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=8, show_spinner="Checking the texts against the model's token limit…")
-def ingest_report(data: bytes, filename: str, config: pipeline.BuildConfig) -> IngestReport:
+def ingest_report(data: bytes, filename: str, config: BuildConfig) -> IngestReport:
     """What cleaning and chunking will do to the upload, computed once per file and settings."""
     _, report = pipeline.prepare_corpus(build_input(data, filename), config, encoder(config.model_id))
     return report
@@ -110,7 +125,7 @@ class SearchData:
 def search_data(path: str, version: float) -> SearchData:
     """The workspace's FAISS index and vectors, shared read-only by every session."""
     workspace = Workspace.open(Path(path))
-    return SearchData(workspace.index(), workspace.embeddings(), LayoutConfig.from_dict(workspace.manifest["layout"]))
+    return SearchData(workspace.index(), workspace.embeddings(), workspace.manifest.config.layout)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Indexing the texts for keyword search (BM25)…")
@@ -125,14 +140,14 @@ def index_recall(path: str, version: float, k: int) -> float:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the neighbour graph…")
-def cosine_graph(path: str, version: float) -> pipeline.CosineGraph:
+def cosine_graph(path: str, version: float) -> quality.CosineGraph:
     """Loaded (or, for non-cosine workspaces, built) once, then shared by every threshold and every k."""
-    return pipeline.cosine_graph(Workspace.open(Path(path)))
+    return quality.cosine_graph(Workspace.open(Path(path)))
 
 
 @st.cache_data(max_entries=16, show_spinner="Finding near-duplicates in the neighbour graph…")
 def duplicates(path: str, version: float, threshold: float) -> DuplicatePairs:
-    return pipeline.find_duplicates(Workspace.open(Path(path)), threshold, graph=cosine_graph(path, version))
+    return quality.find_duplicates(Workspace.open(Path(path)), threshold, graph=cosine_graph(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -142,23 +157,21 @@ def exact_groups(path: str, version: float) -> list[np.ndarray]:
 
 @st.cache_data(max_entries=8, show_spinner="Scoring outliers…")
 def outliers(path: str, version: float, k: int) -> OutlierScores:
-    return pipeline.find_outliers(Workspace.open(Path(path)), k, graph=cosine_graph(path, version))
+    return quality.find_outliers(Workspace.open(Path(path)), k, graph=cosine_graph(path, version))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def nearest_texts(path: str, version: float, n: int = 3) -> np.ndarray:
     """(points,) the texts of each point's n nearest neighbours, joined, for the outlier table."""
     texts = Workspace.open(Path(path)).points()["text"].to_numpy()
-    knn = cosine_graph(path, version).knn
-    return np.array([" | ".join(texts[other][:80] for other in others[:n] if other >= 0) for others in knn.indices],
-                    dtype=object)
+    return quality.nearest_texts(texts, cosine_graph(path, version).knn, n=n)
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the similarity distributions…")
 def similarity_profile(path: str, version: float, centre: bool) -> SimilarityProfile:
     workspace = Workspace.open(Path(path))
-    clustering, _, _ = workspace.clustering()
-    return similarity.similarity_profile(workspace.embeddings(), clustering.labels, centre=centre, knn=workspace.knn())
+    return similarity.similarity_profile(workspace.embeddings(), workspace.clustering().clustering.labels,
+                                         centre=centre, knn=workspace.knn())
 
 
 @st.cache_data(max_entries=8, show_spinner="Embedding the pairs…")
@@ -177,12 +190,12 @@ def retrieval_report(corpus: bytes, corpus_name: str, queries: bytes, queries_na
 
 @st.cache_data(max_entries=4, show_spinner="Laying out the corpus (UMAP)…")
 def corpus_map(vectors: np.ndarray) -> np.ndarray:
-    return pipeline.map_layout(Embeddings(vectors, "evaluation", "evaluation", True))
+    return map_building.map_layout(Embeddings(vectors, "evaluation", "evaluation", True))
 
 
 @st.cache_data(max_entries=4, show_spinner="Embedding the texts with the other model and comparing neighbours…")
 def neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> np.ndarray:
-    return pipeline.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k)
+    return compare.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Embedding the 21,000-word vocabulary (first time only)…")
@@ -196,7 +209,7 @@ def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: flo
     """A 2-D UMAP layout of the first ``n_points`` of the workspace (a fixed sample), with the given parameters,
     and its trustworthiness."""
     vectors = Workspace.open(Path(path)).embeddings().vectors[:n_points]
-    coords = pipeline.map_layout(Embeddings(vectors, "teaching", "teaching", True),
+    coords = map_building.map_layout(Embeddings(vectors, "teaching", "teaching", True),
                                  LayoutConfig(n_neighbors=n_neighbors, min_dist=min_dist))
     return coords, teach.projection_quality(vectors, coords)
 

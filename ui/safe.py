@@ -1,15 +1,19 @@
 """User text shown through Streamlit's Markdown (titles, messages, captions) is escaped here, so ids, file names and
-typed inputs are shown literally: no links or images fetched, no emphasis, no HTML, no colour directives."""
+typed inputs are shown literally: no links or images fetched, no emphasis, no HTML, no colour directives or icons."""
 
 from __future__ import annotations
 
 import re
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+_ANYWHERE = re.compile(r"([\\`*_{}\[\]()#!|<>~$:&])")
+"""Characters that make Markdown (or Streamlit's additions: ``$`` LaTeX, ``:red[...]`` and ``:icon:``) anywhere."""
+_LINE_START = re.compile(r"^(\s*)(\d+)([.)])|^(\s*)([-+=])")
+"""List items and setext headings, which only start a line."""
 
 
 def md(value: object) -> str:
-    """``value`` as text that Markdown renders literally (every ASCII punctuation mark backslash-escaped;
-    line breaks become spaces, so a value cannot start a heading, list or table)."""
-    text = " ".join(str(value).splitlines())
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    """``value`` as text that Markdown renders literally; line breaks become spaces, so nothing can start a block
+    (heading, list, table) except at the very start, which is escaped too."""
+    text = _ANYWHERE.sub(r"\\\1", " ".join(str(value).splitlines()))
+    return _LINE_START.sub(lambda found: (f"{found[1]}{found[2]}\\{found[3]}" if found[2]
+                                          else f"{found[4]}\\{found[5]}"), text, count=1)

@@ -6,23 +6,60 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.workspace import list_workspaces
+from explorer.workspace import MANIFEST, list_workspaces, workspaces_root
 
 WORKSPACE = "workspace_path"
+LINK = "workspace"
+"""The query parameter that names the open workspace."""
 PICKER = "workspace_picker"
 
 
 def current_workspace() -> Path | None:
-    """The workspace the user opened, else the newest one on disk, else None."""
+    """The workspace the link names (``?workspace=NAME``), else the one this session opened, else the newest on
+    disk, else None. The link is kept naming the workspace shown, so it reopens the same view."""
+    named = _named_in_link()
     chosen = st.session_state.get(WORKSPACE)
-    if chosen and Path(chosen).is_dir():
-        return Path(chosen)
-    available = list_workspaces()
-    return available[0] if available else None
+    if named is not None:
+        path = named
+    elif chosen and Path(chosen).is_dir():
+        path = Path(chosen)
+    else:
+        available = list_workspaces()
+        path = available[0] if available else None
+    if path is not None:
+        st.session_state[WORKSPACE] = str(path)
+        st.query_params[LINK] = path.name
+    return path
+
+
+def _named_in_link() -> Path | None:
+    name = st.query_params.get(LINK)
+    if not name or Path(name).name != name or name.startswith("."):
+        return None
+    path = workspaces_root() / name
+    return path if (path / MANIFEST).is_file() else None
 
 
 def open_workspace(path: Path) -> None:
     st.session_state[WORKSPACE] = str(path)
+    st.query_params[LINK] = Path(path).name
+
+
+OWN_CLUSTERING = "own_clustering"
+
+
+def own_clustering(path: Path) -> tuple[int, int] | None:
+    """The (min cluster size, min samples) of this session's unsaved re-clustering of ``path``, if any."""
+    own = st.session_state.get(OWN_CLUSTERING)
+    return (own[1], own[2]) if own and own[0] == str(path) else None
+
+
+def keep_own_clustering(path: Path, min_cluster_size: int, min_samples: int) -> None:
+    st.session_state[OWN_CLUSTERING] = (str(path), min_cluster_size, min_samples)
+
+
+def forget_own_clustering() -> None:
+    st.session_state.pop(OWN_CLUSTERING, None)
 
 
 def follow_default(key: str, default) -> None:

@@ -43,6 +43,7 @@ def _all_text(at: AppTest) -> str:
     return "\n".join(str(element.proto) for element in at._tree if hasattr(element, "proto"))
 
 
+@pytest.mark.slow
 def test_new_workspace_page_shows_ingest_messages_without_streamlit_internals():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page("app_pages/new_workspace.py").run()

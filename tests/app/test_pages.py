@@ -59,16 +59,25 @@ def test_map_page_draws_clusters_and_colours_by_metadata(small_workspace):
     assert at.dataframe  # the cluster table
 
 
-def test_recluster_from_the_page_changes_clusters_not_layout(small_workspace, tmp_path):
+def test_recluster_from_the_page_is_the_sessions_until_saved(small_workspace, tmp_path):
     copy = Workspace.open(shutil.copytree(small_workspace.path, tmp_path / "copy"))
     layout_before = copy.layout(2).copy()
+    saved_before = copy.manifest.config.cluster
     at = _map_page(copy.path)
     at.number_input(key="min_cluster_size").set_value(60)
     at.number_input(key="min_samples").set_value(20)
     at.button[0].click().run()
     assert not at.exception
-    assert copy.manifest["cluster"] == {"min_cluster_size": 60, "min_samples": 20}
+    assert any("your own re-clustering" in info.value for info in at.info)
+    assert copy.manifest.config.cluster == saved_before  # others still see the saved clusters
+    other_user = _map_page(copy.path)
+    assert not any("your own re-clustering" in info.value for info in other_user.info)
+    at.button(key="save_clustering").click().run()
+    assert not at.exception
+    assert (copy.manifest.config.cluster.min_cluster_size, copy.manifest.config.cluster.min_samples) == (60, 20)
+    assert copy.clustering().config.min_cluster_size == 60
     assert (copy.layout(2) == layout_before).all()
+    assert not any("your own re-clustering" in info.value for info in at.info)
 
 
 def test_three_d_toggle_draws_a_3d_scatter(small_workspace, tmp_path):
@@ -122,11 +131,13 @@ def test_new_workspace_page_rejects_bad_chunk_settings():
     assert any("overlap" in error.value for error in at.error)
 
 
+@pytest.mark.slow
 def test_new_workspace_page_asks_before_replacing_and_refuses_a_foreign_folder(tweets):
     import numpy as np
 
+    from explorer.config import BuildConfig
     from explorer.ingest import IngestConfig
-    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.pipeline import build_workspace
     from explorer.workspace import workspaces_root
 
     vectors = np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32)
@@ -147,6 +158,7 @@ def test_new_workspace_page_asks_before_replacing_and_refuses_a_foreign_folder(t
     assert (workspaces_root() / "someones-folder" / "thesis.txt").read_text() == "keep"
 
 
+@pytest.mark.slow
 def test_new_workspace_page_refuses_more_points_than_a_workspace_holds(monkeypatch):
     monkeypatch.setattr("explorer.limits.MAX_POINTS", 1000)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
@@ -157,6 +169,7 @@ def test_new_workspace_page_refuses_more_points_than_a_workspace_holds(monkeypat
     assert not at.button
 
 
+@pytest.mark.slow
 def test_choosing_another_model_brings_its_chunk_size_and_name():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.switch_page("app_pages/new_workspace.py").run()
@@ -181,6 +194,7 @@ def _search_page(workspace_path) -> AppTest:
     return at.run()
 
 
+@pytest.mark.slow
 def test_search_page_typed_query_places_the_query_on_the_map(small_workspace):
     at = _search_page(small_workspace.path)
     assert not at.exception and at.title[0].value == "Search tweets-400"
@@ -197,6 +211,7 @@ def test_search_page_typed_query_places_the_query_on_the_map(small_workspace):
     assert "top-10 cut" in histogram["layout"]["annotations"][0]["text"]
 
 
+@pytest.mark.slow
 def test_search_page_keyword_and_hybrid_modes(small_workspace):
     at = _search_page(small_workspace.path)
     at.radio(key="search_mode").set_value("keyword")
@@ -210,6 +225,7 @@ def test_search_page_keyword_and_hybrid_modes(small_workspace):
     assert "rrf" in results.columns and (results["vector_rank"].notna() | results["keyword_rank"].notna()).all()
 
 
+@pytest.mark.slow
 def test_search_page_neighbours_of_a_point_by_id(small_workspace):
     at = _search_page(small_workspace.path)
     first_id = str(small_workspace.points()["id"].iloc[0])
@@ -221,9 +237,11 @@ def test_search_page_neighbours_of_a_point_by_id(small_workspace):
     assert any("No point has id" in error.value for error in at.error)
 
 
+@pytest.mark.slow
 def test_search_page_on_precomputed_vectors_offers_keyword_and_vector_upload(tweets, minilm):
+    from explorer.config import BuildConfig
     from explorer.ingest import IngestConfig
-    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.pipeline import build_workspace
     from explorer.workspace import workspaces_root
 
     table = tweets.head(120)
@@ -251,9 +269,11 @@ def test_quality_page_duplicates_review_and_decisions(small_workspace, tmp_path)
     assert at.number_input(key="review_position").label == f"Pair (1 to {pairs:,})"
     at.number_input(key="review_position").set_value(pairs).run()
     assert not at.exception
+    at.number_input(key="outlier_k").set_value(7).run()
     at.button(key="save_flags").click().run()
-    assert not at.exception and "Saved" in at.success[0].value
-    flags = copy.flags()
+    assert not at.exception and "Saved" in at.success[0].value and "k = 7" in at.success[0].value
+    assert copy.flags().k == 7  # the outlier scores are saved with the k the user chose on the page
+    flags = copy.flags().table
     assert (flags["duplicate_group"] >= 0).sum() > 0 and (flags["duplicate_decision"] == "drop").sum() > 0
     at.slider(key="duplicate_threshold").set_value(1.0).run()
     assert not at.exception
@@ -298,6 +318,7 @@ def test_similarity_page_headlines_and_centring(small_workspace):
     assert _plotly_figures(at)[0]["data"][0]["type"] == "scatter"
 
 
+@pytest.mark.slow
 def test_audit_page_on_the_example_pairs():
     at = AppTest.from_file(str(ROOT / "app_pages" / "audit.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
@@ -317,6 +338,7 @@ def test_audit_page_on_the_example_pairs():
     assert len(_plotly_figures(at)[0]["data"]) == 4
 
 
+@pytest.mark.slow
 def test_evaluation_page_compares_models_and_maps_a_failure():
     at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
@@ -335,6 +357,7 @@ def test_evaluation_page_compares_models_and_maps_a_failure():
     assert "results" in names and any(name.startswith("relevant document") for name in names)
 
 
+@pytest.mark.slow
 def test_similarity_page_compares_neighbourhoods_with_another_model(small_workspace):
     at = AppTest.from_file(str(ROOT / "app_pages" / "similarity.py"), default_timeout=TIMEOUT)
     at.session_state[WORKSPACE] = str(small_workspace.path)
@@ -349,6 +372,7 @@ def test_similarity_page_compares_neighbourhoods_with_another_model(small_worksp
     assert figure["data"][0]["marker"]["colorbar"]["title"]["text"] == "neighbourhood change"
 
 
+@pytest.mark.slow
 def test_teaching_page_runs_every_demo_with_its_presets(small_workspace):
     import numpy as np
 

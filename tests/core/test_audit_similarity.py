@@ -22,6 +22,7 @@ def sts_audit(sts, minilm):
     return audit_pairs(pairs, pair_scores(pairs, minilm), model=minilm.spec.id, threshold=0.7)
 
 
+@pytest.mark.slow
 def test_pair_scores_are_cosines(sts, minilm):
     pairs = read_pairs(sts.head(20))
     scores = pair_scores(pairs, minilm)
@@ -30,6 +31,7 @@ def test_pair_scores_are_cosines(sts, minilm):
     np.testing.assert_allclose(scores, expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_graded_audit_equals_references(sts_audit):
     from scipy.stats import spearmanr
     from sklearn.metrics import f1_score, roc_auc_score
@@ -64,6 +66,7 @@ def test_threshold_curve_matches_scikit_learn():
     assert spearman(scores, scores ** 2) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_binary_labels_and_one_class(sts, minilm):
     labelled = sts.head(60).assign(label=(sts.head(60)["score"] >= 4).astype(int)).drop(columns="score")
     pairs = read_pairs(labelled)
@@ -93,7 +96,7 @@ def test_bad_pairs_files():
 
 def test_similarity_profile_on_real_tweets(small_workspace):
     embeddings = small_workspace.embeddings()
-    clustering, _, _ = small_workspace.clustering()
+    clustering = small_workspace.clustering().clustering
     profile = similarity_profile(embeddings, clustering.labels, knn=small_workspace.knn(), k=10)
     unit = unit_rows(embeddings.vectors)
     similarity = unit @ unit.T
@@ -139,9 +142,10 @@ def test_cli_audit_json_and_failure_gate(tmp_path):
     assert refused.returncode == 2 and "must be 1" in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.slow
 def test_neighbourhood_overlap_between_two_models(small_workspace):
+    from explorer.compare import compare_models
     from explorer.encoders import load_encoder
-    from explorer.pipeline import compare_models
     from explorer.similarity import neighbourhood_overlap
     from explorer.types import Neighbors
 

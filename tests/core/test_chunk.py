@@ -23,6 +23,7 @@ def test_bad_chunk_config(kwargs):
         ChunkConfig(**kwargs)
 
 
+@pytest.mark.slow
 def test_long_articles_are_chunked_within_the_token_limit(news, minilm):
     corpus, report = build_corpus(news, IngestConfig("text", "article_id", ("title",)))
     chunked, report = chunk_corpus(corpus, report, minilm.token_spans, model_limit=minilm.token_limit,
@@ -40,6 +41,7 @@ def test_long_articles_are_chunked_within_the_token_limit(news, minilm):
     assert first["text"].iloc[0][tail[0][0]:] in first["text"].iloc[1]
 
 
+@pytest.mark.slow
 def test_chunking_off_counts_truncated_texts(news, minilm):
     corpus, report = build_corpus(news, IngestConfig("text"))
     kept, report = chunk_corpus(corpus, report, minilm.token_spans, model_limit=minilm.token_limit,
@@ -79,6 +81,7 @@ def _chunk_reference(corpus, token_spans, window, overlap):
     return rows
 
 
+@pytest.mark.slow
 def test_batched_chunking_equals_tokenising_everything_at_once(news, tweets, minilm, monkeypatch):
     import pandas as pd
 

@@ -20,6 +20,7 @@ class CountingEncoder:
         return self.inner.encode(texts, **kwargs)
 
 
+@pytest.mark.slow
 def test_second_embedding_of_the_same_texts_comes_from_disk(tweets, minilm, tmp_path):
     texts = tweets["text"].head(30).tolist()
     encoder = CountingEncoder(minilm)

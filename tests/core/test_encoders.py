@@ -19,6 +19,7 @@ def test_unknown_and_missing_models_explain_themselves(monkeypatch):
         load_encoder("wordllama-l2")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", ["all-MiniLM-L6-v2", "wordllama-l2", "tfidf-svd", "multilingual-e5-small"])
 def test_encoders_return_unit_float32_rows(model_id, tweets, minilm):
     encoder = minilm if model_id == "all-MiniLM-L6-v2" else load_encoder(model_id)
@@ -30,6 +31,7 @@ def test_encoders_return_unit_float32_rows(model_id, tweets, minilm):
     assert calls[-1] == (40, 40)
 
 
+@pytest.mark.slow
 def test_minilm_ranks_a_paraphrase_above_an_unrelated_text(minilm):
     query, paraphrase, other = minilm.encode(["best laptop for programming", "top computer for coding",
                                               "measles outbreak in California"])
@@ -41,8 +43,8 @@ def e5():
     return load_encoder("multilingual-e5-small")
 
 
+@pytest.mark.slow
 def test_e5_embeds_across_languages_and_marks_queries(e5):
-    from explorer.encoders import encode_queries
 
     english, french, spanish, unrelated = e5.encode([
         "The measles outbreak in California keeps growing.",
@@ -50,7 +52,7 @@ def test_e5_embeds_across_languages_and_marks_queries(e5):
         "El brote de sarampión en California sigue creciendo.",
         "The central bank raised interest rates again."])
     assert english @ french > english @ unrelated + 0.05 and english @ spanish > english @ unrelated + 0.05
-    query = encode_queries(e5, ["measles in california"])
+    query = e5.encode_queries(["measles in california"])
     assert query.shape == (1, 384) and query.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(query), 1.0, atol=1e-4)
     # The "query: " marker gives another vector than embedding the same words as a document.
@@ -58,6 +60,7 @@ def test_e5_embeds_across_languages_and_marks_queries(e5):
     assert query[0] @ english > query[0] @ unrelated
 
 
+@pytest.mark.slow
 def test_e5_token_spans_count_exactly_what_the_model_reads(e5, tweets, news):
     texts = tweets["text"].head(100).tolist() + news["text"].head(3).tolist() + [
         "Die Masern breiten sich in Kalifornien weiter aus, sagen Ärzte. 麻疹在加州继续蔓延。"]
@@ -67,6 +70,7 @@ def test_e5_token_spans_count_exactly_what_the_model_reads(e5, tweets, news):
     assert e5.token_limit == 512 - e5._marker_tokens == e5.spec.content_tokens
 
 
+@pytest.mark.slow
 def test_e5_chunks_fit_in_the_model(e5, news):
     from explorer.chunk import ChunkConfig, chunk_corpus
     from explorer.ingest import IngestConfig, build_corpus

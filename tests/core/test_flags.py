@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from explorer.errors import InputError
-from explorer.flags import (cosine_neighbours, exact_duplicate_groups, local_outlier_factor, near_duplicates,
-                            outlier_scores, word_diff)
+from explorer.flags import (
+    cosine_neighbours,
+    exact_duplicate_groups,
+    local_outlier_factor,
+    near_duplicates,
+    outlier_scores,
+    word_diff,
+)
 from explorer.index import VectorIndex
 from explorer.types import Embeddings
 
@@ -35,6 +41,7 @@ def _brute_force_pairs(vectors, threshold):
     return {(int(x), int(y)): float(similarity[x, y]) for x, y in zip(a, b)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threshold", [0.85, 0.95])
 def test_pairs_equal_brute_force_all_pairs(all_tweets, threshold):
     _, embeddings = all_tweets
@@ -51,6 +58,7 @@ def test_pairs_equal_brute_force_all_pairs(all_tweets, threshold):
     assert (np.diff(found.scores) <= 1e-7).all() and (found.a < found.b).all()
 
 
+@pytest.mark.slow
 def test_planted_near_duplicates_of_real_tweets_are_found(tweets, minilm):
     originals = tweets["text"].iloc[1000:1300].tolist()
     edits = [text.replace("http", "https", 1) + " #health" for text in originals[:10]]
@@ -65,6 +73,7 @@ def test_planted_near_duplicates_of_real_tweets_are_found(tweets, minilm):
         assert found.groups[original] == found.groups[300 + planted] >= 0
 
 
+@pytest.mark.slow
 def test_a_corpus_of_one_text_repeated_is_one_group(tweets, minilm):
     texts = [tweets["text"].iloc[5]] * 45 + tweets["text"].iloc[100:110].tolist()
     embeddings = _embeddings(minilm, texts)
@@ -77,6 +86,7 @@ def test_a_corpus_of_one_text_repeated_is_one_group(tweets, minilm):
     assert [list(group) for group in exact_duplicate_groups(texts)] == [list(range(45))]
 
 
+@pytest.mark.slow
 def test_no_duplicates_and_bad_thresholds(all_tweets):
     texts, embeddings = all_tweets
     distinct = sorted({text: row for row, text in enumerate(texts)}.values())[:200]
@@ -114,7 +124,8 @@ def test_outlier_scores_match_references(small_workspace):
     distinct = sorted({tuple(v): row for row, v in enumerate(embeddings.vectors.round(6))}.values())
     subset = Embeddings(embeddings.vectors[distinct], embeddings.model_id, embeddings.fingerprint, True)
     knn = cosine_neighbours(subset)
-    clustering, _, meta = small_workspace.clustering()
+    saved = small_workspace.clustering()
+    clustering = saved.clustering
     scores = outlier_scores(knn, clustering.outlier_scores[distinct], k=10)
 
     unit = subset.vectors / np.linalg.norm(subset.vectors, axis=1, keepdims=True)
@@ -125,8 +136,7 @@ def test_outlier_scores_match_references(small_workspace):
     np.testing.assert_allclose(scores.lof, -reference.negative_outlier_factor_, rtol=1e-3)
 
     # GLOSH: the workspace's stored scores are hdbscan's own on the 5-D layout.
-    config = meta["config"]
-    refit = hdbscan.HDBSCAN(min_cluster_size=config["min_cluster_size"], min_samples=config["min_samples"]).fit(
+    refit = hdbscan.HDBSCAN(min_cluster_size=saved.config.min_cluster_size, min_samples=saved.config.min_samples).fit(
         small_workspace.layout(5))
     np.testing.assert_allclose(clustering.outlier_scores, np.nan_to_num(refit.outlier_scores_), atol=1e-6)
 
@@ -156,24 +166,25 @@ def test_workspace_flags_are_saved_at_build_and_kept_on_recluster(small_workspac
     import shutil
 
     from explorer.cluster import ClusterConfig
-    from explorer.pipeline import find_duplicates, find_outliers, recluster, write_flags
+    from explorer.quality import find_duplicates, find_outliers, save_flags
+    from explorer.recluster import recluster
     from explorer.workspace import Workspace
 
-    flags = small_workspace.flags()
+    flags = small_workspace.flags().table
     assert list(flags.columns) == ["duplicate_group", "exact_duplicate_group", "duplicate_decision", "outlier_rank",
                                    "outlier_combined", "outlier_knn_distance", "outlier_lof"]
     assert len(flags) == 400 and sorted(flags["outlier_rank"]) == list(range(1, 401))
     copy = Workspace.open(shutil.copytree(small_workspace.path, tmp_path / "copy"))
     pairs = find_duplicates(copy, 0.7)
     grouped = np.flatnonzero(pairs.groups >= 0)
-    write_flags(copy.path, copy.points()["text"].tolist(), pairs, find_outliers(copy), {int(grouped[0])})
+    save_flags(copy.path, copy.points()["text"].tolist(), pairs, find_outliers(copy), {int(grouped[0])})
     recluster(copy, ClusterConfig(min_cluster_size=30, min_samples=10))
-    after = copy.flags()
+    after = copy.flags().table
     assert after["duplicate_decision"].tolist().count("drop") == 1
     assert after["duplicate_decision"].iloc[grouped[0]] == "drop"
-    clustering, _, _ = copy.clustering()
+    clustering = copy.clustering().clustering
     np.testing.assert_allclose(find_outliers(copy).combined, after["outlier_combined"], atol=1e-6)
-    assert not np.allclose(clustering.outlier_scores, small_workspace.clustering()[0].outlier_scores)
+    assert not np.allclose(clustering.outlier_scores, small_workspace.clustering().clustering.outlier_scores)
 
 
 def test_cli_dupes_and_outliers_json(small_workspace):
@@ -203,18 +214,21 @@ def test_cli_dupes_and_outliers_json(small_workspace):
     assert bad.returncode == 2 and "between -1 and 1" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_a_workspace_of_one_repeated_text_is_one_duplicate_group(tweets, minilm, tmp_path):
     import pandas as pd
 
+    from explorer.config import BuildConfig
     from explorer.ingest import IngestConfig
-    from explorer.pipeline import BuildConfig, build_workspace, find_duplicates, find_outliers
+    from explorer.pipeline import build_workspace
+    from explorer.quality import find_duplicates, find_outliers
 
     table = pd.DataFrame({"text": [tweets["text"].iloc[7]] * 40})
     workspace = build_workspace(table, BuildConfig(IngestConfig("text")), tmp_path / "same", source="t",
                                 encoder=minilm)
     pairs = find_duplicates(workspace, 0.95)
     assert len(pairs.a) == 40 * 39 // 2 and set(pairs.groups) == {0} and not pairs.chained_groups()
-    flags = workspace.flags()
+    flags = workspace.flags().table
     assert (flags["exact_duplicate_group"] == 0).all()
     assert flags["duplicate_decision"].tolist() == ["keep"] + ["drop"] * 39
     assert np.isfinite(find_outliers(workspace, k=50).combined).all()

@@ -7,9 +7,8 @@ from explorer.types import Embeddings
 
 
 @pytest.fixture(scope="module")
-def embeddings(tweets, minilm):
-    texts = tweets["text"].head(600).tolist()
-    return Embeddings(minilm.encode(texts), minilm.spec.id, minilm.fingerprint, normalized=True)
+def embeddings(tweet_vectors):
+    return tweet_vectors
 
 
 def test_exact_cosine_search_equals_numpy(embeddings):
@@ -58,16 +57,17 @@ def test_hnsw_scores_are_exact_and_survive_saving(embeddings, metric, tmp_path):
     else:
         expected = np.linalg.norm(neighbours - queries.vectors[:, None], axis=2)
     np.testing.assert_allclose(found.scores, expected, atol=1e-5)
-    index.save(tmp_path, upstream="embeddings.npy")
-    again = VectorIndex.load(tmp_path).search(queries, 8)
-    assert VectorIndex.load(tmp_path).kind == "hnsw"
+    index.write(tmp_path / "index.faiss")
+    loaded = VectorIndex.read(tmp_path / "index.faiss", index.record())
+    again = loaded.search(queries, 8)
+    assert loaded.kind == "hnsw"
     np.testing.assert_array_equal(again.indices, found.indices)
 
 
 def test_queries_from_another_model_or_metric_are_refused(embeddings, tmp_path):
     index = VectorIndex.build(embeddings)
-    index.save(tmp_path, upstream="embeddings.npy")
-    loaded = VectorIndex.load(tmp_path)
+    index.write(tmp_path / "index.faiss")
+    loaded = VectorIndex.read(tmp_path / "index.faiss", index.record())
     foreign = Embeddings(embeddings.vectors[:2], "wordllama-l2", "wordllama-l2@wordllama==0.4.0.post1", True)
     with pytest.raises(IndexMismatchError, match="all-MiniLM-L6-v2"):
         loaded.search(foreign, 5)

@@ -5,9 +5,10 @@ import tomllib
 import pytest
 
 from explorer import cli, limits
+from explorer.config import BuildConfig
 from explorer.errors import InputError
 from explorer.ingest import IngestConfig, read_table
-from explorer.pipeline import BuildConfig, build_workspace
+from explorer.pipeline import build_workspace
 from explorer.workspace import workspaces_root
 
 from ..conftest import ROOT

@@ -6,8 +6,15 @@ from explorer.cluster import ClusterConfig, cluster_points
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.label import class_tfidf, cluster_keywords, document_terms
-from explorer.reduce import (LayoutConfig, cluster_layout_config, distinct_rows, fuzzy_graph, layout, layouts,
-                             small_layout)
+from explorer.reduce import (
+    LayoutConfig,
+    cluster_layout_config,
+    distinct_rows,
+    fuzzy_graph,
+    layout,
+    layouts,
+    small_layout,
+)
 from explorer.types import Embeddings
 
 TOPICS = {"ebola": "ebola", "measles": "measles", "smoking": "smok"}
@@ -26,6 +33,7 @@ def topical(tweets, minilm):
     return texts, topics, Embeddings(vectors, minilm.spec.id, minilm.fingerprint, True)
 
 
+@pytest.mark.slow
 def test_layouts_share_one_graph_and_are_reproducible(topical):
     _, _, embeddings = topical
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
@@ -38,6 +46,7 @@ def test_layouts_share_one_graph_and_are_reproducible(topical):
     np.testing.assert_array_equal(two, again)
 
 
+@pytest.mark.slow
 def test_layout_is_umap_learns_embedding_with_our_epoch(topical, monkeypatch):
     """Our split of umap-learn's simplicial_set_embedding (start, sampling schedule, random state, learning rate,
     threaded epochs) is umap-learn's: with our epoch put into umap-learn, it gives our layout."""
@@ -142,6 +151,7 @@ def test_epoch_applies_a_points_negative_samples_together():
                                rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_map_is_as_trustworthy_as_umap_learns(topical):
     from sklearn.manifold import trustworthiness
     from umap.umap_ import find_ab_params, simplicial_set_embedding
@@ -159,6 +169,7 @@ def test_map_is_as_trustworthy_as_umap_learns(topical):
     assert score > trustworthiness(vectors, theirs[graph.inverse], n_neighbors=10, metric="cosine") - 0.01
 
 
+@pytest.mark.slow
 def test_layouts_side_by_side_equal_one_at_a_time(topical):
     _, _, embeddings = topical
     graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), embeddings.vectors)
@@ -172,6 +183,7 @@ def test_layouts_side_by_side_equal_one_at_a_time(topical):
     assert reported[-1] == 1.0 and reported == sorted(reported)
 
 
+@pytest.mark.slow
 def test_clusters_recover_real_topics_with_keywords(topical):
     texts, topics, embeddings = topical
     knn = VectorIndex.build(embeddings).knn_graph(embeddings, 30)
@@ -195,6 +207,7 @@ def test_cluster_layout_keeps_the_display_seed():
         min_dist=0.0, n_epochs=100, seed=7, n_neighbors=20)
 
 
+@pytest.mark.slow
 def test_fuzzy_graph_equals_umap_learns_own(topical):
     from umap.umap_ import fuzzy_simplicial_set as umap_fuzzy_simplicial_set
 
@@ -209,6 +222,7 @@ def test_fuzzy_graph_equals_umap_learns_own(topical):
     np.testing.assert_allclose(ours.toarray(), reference.toarray(), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_identical_vectors_share_one_node_and_one_position(topical):
     _, _, embeddings = topical
     copies = np.vstack([embeddings.vectors, np.repeat(embeddings.vectors[:1], 6, axis=0)])
@@ -277,8 +291,8 @@ def test_bad_parameters(factory):
 
 
 def test_warm_up_leaves_the_layout_kernel_compiled():
-    from explorer.pipeline import warm_up
     from explorer.layout_epoch import optimise_epoch
+    from explorer.map_building import warm_up
     from explorer.reduce import _cached_umap_kernels
 
     warm_up()
@@ -302,6 +316,7 @@ def test_distinct_neighbours_drop_copies_self_and_padding():
     assert np.isinf(distances[:, 2]).all()
 
 
+@pytest.mark.slow
 def test_a_smaller_layout_reuses_the_larger_ones_spectral_start(topical):
     """Layouts with the same epochs prune the graph alike: the 2-D start is the 5-D start's leading eigenvectors,
     which are umap-learn's own 2-D start (up to sign), and the map is as trustworthy as one started on its own."""
@@ -342,6 +357,7 @@ def test_keywords_leave_out_contraction_halves():
     assert {"vaccine", "measles"} <= words and not words & {"aren", "won", "ll", "doesn", "don"}
 
 
+@pytest.mark.slow
 def test_spectral_start_is_umap_learns(topical):
     """Small graphs get umap-learn's start exactly; large ones the same eigenvectors with fewer Lanczos vectors."""
     import scipy.sparse

@@ -37,6 +37,7 @@ def _brute_force(report, data, minilm):
     return figures, ranking
 
 
+@pytest.mark.slow
 def test_news_titles_find_their_articles_as_brute_force_says(news_set, minilm):
     report = evaluate(news_set, minilm, k=10)
     expected, ranking = _brute_force(report, news_set, minilm)

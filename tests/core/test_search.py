@@ -10,9 +10,18 @@ import pytest
 from explorer.errors import IndexMismatchError, InputError
 from explorer.index import IndexConfig, VectorIndex
 from explorer.reduce import LayoutConfig
-from explorer.search import (KeywordIndex, hits_table, index_recall, place_query, point_neighbours,
-                             reciprocal_rank_fusion, search, similarity_to_all, typed_query_problem,
-                             vector_from_upload)
+from explorer.search import (
+    KeywordIndex,
+    hits_table,
+    index_recall,
+    place_query,
+    point_neighbours,
+    reciprocal_rank_fusion,
+    search,
+    similarity_to_all,
+    typed_query_problem,
+    vector_from_upload,
+)
 from explorer.types import Embeddings
 
 from ..conftest import ROOT
@@ -29,6 +38,7 @@ def keywords(corpus):
     return KeywordIndex.build(points["text"].tolist())
 
 
+@pytest.mark.slow
 def test_vector_search_equals_brute_force_cosine(corpus, minilm):
     _, embeddings, index = corpus
     assert index.kind == "exact"
@@ -41,6 +51,7 @@ def test_vector_search_equals_brute_force_cosine(corpus, minilm):
         assert hits.score_name == "cosine" and list(hits.vector_ranks) == list(range(1, 11))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["dot", "euclidean"])
 def test_other_metrics_equal_brute_force(corpus, minilm, metric):
     _, embeddings, _ = corpus
@@ -74,6 +85,7 @@ def test_keyword_search_ranks_by_bm25(corpus, keywords):
     assert list(hits.keyword_ranks) == [1, 2, 3, 4, 5] and (hits.vector_ranks == 0).all()
 
 
+@pytest.mark.slow
 def test_hybrid_reports_both_ranks_consistently(corpus, keywords, minilm):
     _, _, index = corpus
     hits = search("ebola vaccine trial", mode="hybrid", k=10, index=index, encoder=minilm, keywords=keywords)
@@ -88,6 +100,7 @@ def test_hybrid_reports_both_ranks_consistently(corpus, keywords, minilm):
         assert vector_rank or keyword_rank
 
 
+@pytest.mark.slow
 def test_stopword_and_emoji_queries_say_keyword_search_found_nothing(corpus, keywords, minilm):
     _, _, index = corpus
     for query in ("the of and to", "🙂🙂🔥"):
@@ -97,6 +110,7 @@ def test_stopword_and_emoji_queries_say_keyword_search_found_nothing(corpus, key
         assert len(hybrid.rows) == 5 and "vector search alone" in hybrid.notes[0]
 
 
+@pytest.mark.slow
 def test_bad_queries(corpus, minilm):
     _, _, index = corpus
     for empty in ("", "   ", "<p> </p>"):
@@ -112,6 +126,7 @@ def test_bad_queries(corpus, minilm):
         search("cancer", mode="vector", k=5, index=index)
 
 
+@pytest.mark.slow
 def test_a_query_from_another_model_is_refused(corpus):
     from explorer.encoders import load_encoder
 
@@ -160,6 +175,7 @@ def test_recall_of_exact_and_approximate_indexes(corpus):
     assert hnsw.kind == "hnsw" and 0 < rough < better <= 1.0
 
 
+@pytest.mark.slow
 def test_a_corpus_text_as_query_lands_beside_its_point(small_workspace, corpus, minilm):
     points, embeddings, index = corpus
     layout = small_workspace.layout(2)
@@ -178,6 +194,7 @@ def test_precomputed_and_tfidf_workspaces_cannot_embed_typed_queries():
     assert typed_query_problem("all-MiniLM-L6-v2") is None
 
 
+@pytest.mark.slow
 def test_hits_table_joins_ids_back(corpus, minilm):
     points, _, index = corpus
     hits = search("ebola", mode="vector", k=3, index=index, encoder=minilm)
@@ -206,9 +223,10 @@ def test_cli_search_json(small_workspace):
 
 
 def test_a_tfidf_workspace_saves_its_fit_and_takes_typed_queries(tweets, tmp_path):
+    from explorer.config import BuildConfig
     from explorer.encoders import TfidfEncoder
     from explorer.ingest import IngestConfig
-    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.pipeline import build_workspace
     from explorer.search import query_encoder
 
     workspace = build_workspace(tweets.head(300), BuildConfig(IngestConfig("text", "tweet_id"), model_id="tfidf-svd"),
@@ -228,10 +246,11 @@ def test_a_tfidf_workspace_saves_its_fit_and_takes_typed_queries(tweets, tmp_pat
         search("ebola", mode="vector", k=5, index=index, encoder=other)
 
 
+@pytest.mark.slow
 def test_an_e5_workspace_embeds_typed_queries_with_the_query_marker(tweets, tmp_path):
-    from explorer.encoders import encode_queries
+    from explorer.config import BuildConfig
     from explorer.ingest import IngestConfig
-    from explorer.pipeline import BuildConfig, build_workspace
+    from explorer.pipeline import build_workspace
     from explorer.search import query_encoder
 
     workspace = build_workspace(tweets.head(150), BuildConfig(IngestConfig("text", "tweet_id"),
@@ -239,7 +258,7 @@ def test_an_e5_workspace_embeds_typed_queries_with_the_query_marker(tweets, tmp_
                                 tmp_path / "e5", source="t")
     encoder = query_encoder(workspace)
     hits = search("ébola en Afrique de l'Ouest", mode="vector", k=5, index=workspace.index(), encoder=encoder)
-    expected = workspace.embeddings().vectors @ encode_queries(encoder, ["ébola en Afrique de l'Ouest"])[0]
+    expected = workspace.embeddings().vectors @ encoder.encode_queries(["ébola en Afrique de l'Ouest"])[0]
     np.testing.assert_array_equal(hits.rows, np.argsort(-expected, kind="stable")[:5])
     texts = workspace.points()["text"]
     assert "ebola" in texts.iloc[hits.rows[0]].lower()

@@ -12,6 +12,7 @@ CORPUS = ["Top computer for coding", "Laptop stickers: the best designs for your
           "A beginner's guide to sourdough bread"]
 
 
+@pytest.mark.slow
 def test_cosine_by_hand_equals_numpy(minilm):
     sentences, vectors, matrix = teach.similarity_matrix(["The cat sits on the mat.", "A kitten rests on a rug.",
                                                           "Stocks fell sharply."], minilm)
@@ -26,6 +27,7 @@ def test_cosine_by_hand_equals_numpy(minilm):
         teach.similarity_matrix(["only one"], minilm)
 
 
+@pytest.mark.slow
 def test_embedding_finds_the_paraphrases_tfidf_misses(minilm):
     laptop = teach.meaning_vs_words("best laptop for programming", CORPUS, minilm).set_index("text")
     paraphrase = laptop.loc["Top computer for coding"]
@@ -36,6 +38,7 @@ def test_embedding_finds_the_paraphrases_tfidf_misses(minilm):
     assert refund.loc["What's the weather like in Toulouse?", "embedding_rank"] > 3
 
 
+@pytest.mark.slow
 def test_king_minus_man_plus_woman(minilm):
     words = teach.vocabulary()
     assert 15_000 < len(words) < 30_000 and "queen" in words
@@ -47,6 +50,7 @@ def test_king_minus_man_plus_woman(minilm):
     assert unlikely.expected_rank > 1 and "does not hold" in unlikely.verdict
 
 
+@pytest.mark.slow
 def test_concept_axis_sorts_real_tweets(small_workspace, minilm):
     axis = teach.concept_axis(["healthy", "fit", "wellness"], ["disease", "illness", "death"],
                               small_workspace.embeddings(), minilm)
@@ -61,6 +65,7 @@ def test_concept_axis_sorts_real_tweets(small_workspace, minilm):
         teach.concept_axis(["a"], ["b"], small_workspace.embeddings(), load_encoder("wordllama-l2"))
 
 
+@pytest.mark.slow
 def test_pitfalls(minilm, news):
     from explorer.encoders import load_encoder
 
@@ -70,7 +75,8 @@ def test_pitfalls(minilm, news):
     assert mixed.set_index("text").loc["Top computer for coding", "right_rank"] == 1
     long_doc = "A laptop with a good keyboard, lots of memory and a long battery life is the best for programming"
     distances = teach.euclidean_vs_cosine("best laptop for programming",
-                                          ["Coding laptop", long_doc, "Sourdough bread guide"], minilm).set_index("text")
+                                          ["Coding laptop", long_doc, "Sourdough bread guide"],
+                                          minilm).set_index("text")
     assert distances.loc[long_doc, "cosine_rank"] == 1 and distances.loc[long_doc, "euclidean_rank"] > 1
     cut = teach.truncation(news["text"].iloc[0], minilm)
     assert cut.n_tokens > cut.limit == 254 and cut.full_vs_kept > 0.999 and cut.cut

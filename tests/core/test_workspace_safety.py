@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from explorer.cluster import ClusterConfig
+from explorer.config import BuildConfig
 from explorer.errors import InputError
 from explorer.ingest import IngestConfig
-from explorer.pipeline import BuildConfig, build_workspace
+from explorer.pipeline import build_workspace
 from explorer.workspace import MANIFEST, Workspace, build_lock, clean_stale_builds
 
 from ..conftest import ROOT
@@ -59,9 +60,9 @@ def test_a_plain_file_is_refused_and_left_untouched(tmp_path):
 def test_a_workspace_and_an_empty_folder_may_be_replaced(tmp_path):
     (tmp_path / "empty").mkdir()
     assert (_build(tmp_path / "empty").path / MANIFEST).is_file()
-    first = _build(tmp_path / "ws").manifest["timings"]
+    first = _build(tmp_path / "ws").manifest.timings
     second = _build(tmp_path / "ws")
-    assert second.manifest["timings"] != first and sorted(p.name for p in tmp_path.iterdir()) == ["empty", "ws"]
+    assert second.manifest.timings != first and sorted(p.name for p in tmp_path.iterdir()) == ["empty", "ws"]
 
 
 def test_a_name_too_long_is_refused_before_any_work(tmp_path, monkeypatch):
@@ -94,7 +95,7 @@ def test_a_lock_left_by_a_killed_build_is_taken_over(tmp_path):
     import socket
 
     lock.write_text(json.dumps({"owner": "a killed build", "pid": pid, "host": socket.gethostname()}))
-    assert Workspace.open(_build(out).path).manifest["n_points"] == 40
+    assert Workspace.open(_build(out).path).manifest.n_points == 40
 
 
 def test_stale_build_folders_are_cleaned_and_running_ones_kept(tmp_path):

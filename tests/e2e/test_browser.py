@@ -26,8 +26,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("e2e-data")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("e2e-data")
+
+
+@pytest.fixture(scope="module")
+def app_url(data_dir):
     port = _free_port()
     env = {**os.environ, "EXPLORER_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     log = open(data_dir / "streamlit.log", "w")
@@ -164,3 +168,64 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     page.get_by_text("Precision, recall and F1 by threshold").wait_for(timeout=60_000)
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == []
+
+
+@pytest.fixture()
+def trap():
+    """A local web server that records every request: Markdown in user text must never make the page fetch it."""
+    import http.server
+    import threading
+
+    requests = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 -- the name http.server calls
+            requests.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+
+
+def test_markdown_in_ids_file_names_and_typed_text_shows_as_text(app_url, page, data_dir, tweet_vectors, tweets,
+                                                                  trap, tmp_path):
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    trap_url, requests = trap
+    image, link = f"![p]({trap_url}/id.png)", f"[click]({trap_url}/link) **bold** <b>html</b>"
+    table = tweets.head(400).assign(note=link)
+    table["tweet_id"] = table["tweet_id"].astype(str)
+    table.loc[0, "tweet_id"], table.loc[1, "tweet_id"] = image, link
+    old = {path.name for path in (data_dir / "workspaces").glob("*")} if (data_dir / "workspaces").exists() else set()
+    build_workspace(table, BuildConfig(IngestConfig("text", "tweet_id", ("note",))), data_dir / "workspaces" / "md-ws",
+                    source="payloads", vectors=np.asarray(tweet_vectors.vectors))
+    assert "md-ws" not in old
+
+    page.goto(f"{app_url}/search?workspace=md-ws")
+    page.get_by_role("heading", name="Search md-ws").wait_for(timeout=120_000)
+    page.get_by_role("tab", name="Neighbours of a point").click()
+    typed = f"![typed]({trap_url}/typed.png)"
+    field = page.get_by_role("textbox", name="Point id")
+    field.fill(typed)
+    field.press("Enter")
+    page.get_by_text(f"No point has id {typed}").wait_for(timeout=60_000)  # literal, brackets and all
+
+    bad_name = tmp_path / "**bold** <img src=x onerror=alert(1)> [link](x).csv"  # no '/' in a file name
+    bad_name.write_text("")
+    page.goto(f"{app_url}/new_workspace")
+    page.get_by_text("New workspace", exact=True).first.wait_for(timeout=60_000)
+    page.locator("input[type=file]").first.set_input_files(str(bad_name))
+    page.get_by_text(f"Could not read '{bad_name.name}'").wait_for(timeout=60_000)
+    assert page.locator("img[src='x']").count() == 0 and page.locator("a", has_text="link").count() == 0
+    time.sleep(1)
+    assert requests == []

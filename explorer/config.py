@@ -1,0 +1,33 @@
+"""The settings that decide a workspace's contents, recorded in its manifest and read back from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from explorer.chunk import ChunkConfig
+from explorer.cluster import ClusterConfig
+from explorer.encoders import DEFAULT_MODEL
+from explorer.index import IndexConfig
+from explorer.ingest import IngestConfig
+from explorer.reduce import LayoutConfig
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides a workspace's contents (recorded in its manifest)."""
+
+    ingest: IngestConfig
+    model_id: str = DEFAULT_MODEL
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+
+
+def config_from_dict(kind: type, values: dict[str, Any] | None):
+    """A frozen config from its manifest record; keys of options since removed are ignored, missing ones take the
+    config's default, and lists come back as tuples."""
+    known = {item.name for item in fields(kind)}
+    return kind(**{key: tuple(value) if isinstance(value, list) else value
+                   for key, value in (values or {}).items() if key in known})

@@ -1,0 +1,152 @@
+"""From vectors to a map: FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side,
+HDBSCAN on the 5-D layout and each cluster's keywords. Shared by workspace builds, the benchmarks and the pages
+that lay out other vectors (retrieval evaluation, teaching)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from explorer.cluster import ClusterConfig, cluster_points
+from explorer.config import BuildConfig
+from explorer.index import VectorIndex
+from explorer.label import DocumentTerms, cluster_keywords, document_terms
+from explorer.reduce import (
+    MIN_POINTS,
+    FuzzyGraph,
+    LayoutConfig,
+    cluster_layout_config,
+    distinct_rows,
+    fuzzy_graph,
+    layouts,
+    small_layout,
+)
+from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
+
+logger = logging.getLogger(__name__)
+StageProgress = Callable[[str, float], None]
+"""Called with (stage description, fraction of that stage done)."""
+KNN_K = 30
+
+
+@dataclass(frozen=True, eq=False)
+class MapBuild:
+    """Everything computed from the vectors for the map.
+
+    Attributes:
+        index: the FAISS index over the n vectors.
+        knn: (n, k) each point's nearest other points, from the index.
+        display: (n, 2) the map's UMAP layout.
+        points: (n, 5) the clustering layout.
+        clustering: HDBSCAN on ``points``.
+        keywords: c-TF-IDF keywords of each cluster.
+        timings: seconds per stage; ``umap_layouts`` is both layouts side by side, ``umap_2d`` and ``umap_5d``
+            each layout's own time within it.
+    """
+
+    index: VectorIndex
+    knn: Neighbors
+    display: np.ndarray
+    points: np.ndarray
+    clustering: Clustering
+    keywords: ClusterKeywords
+    timings: dict[str, float]
+
+
+def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
+              progress: StageProgress | None = None) -> MapBuild:
+    """FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side, HDBSCAN and keywords."""
+    progress = progress or (lambda stage, fraction: None)
+    timings: dict[str, float] = {}
+    progress("Building the FAISS index", 0.0)
+    clock = time.perf_counter()
+    index = VectorIndex.build(embeddings, config.index)
+    knn = index.knn_graph(embeddings, KNN_K)
+    timings["index"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    graph = graph_or_none(knn, embeddings.vectors, config.layout)
+    timings["umap_graph"] = time.perf_counter() - clock
+    requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
+    description = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
+    progress(description, 0.0)
+    clock = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        # Counting words for the cluster keywords needs no clusters: it runs while the layouts are optimised.
+        terms = helper.submit(document_terms, texts)
+        display, points = layouts_or_pca(graph, embeddings.vectors, requests, index.metric,
+                                         lambda fraction: progress(description, fraction), timings)
+        timings["umap_layouts"] = time.perf_counter() - clock
+        terms = terms.result()
+    progress("Clustering (HDBSCAN) and labelling", 0.0)
+    clustering, keywords = cluster_and_label(terms, points, config.cluster, timings)
+    return MapBuild(index, knn, display, points, clustering, keywords, timings)
+
+
+def graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) -> FuzzyGraph | None:
+    """The shared UMAP graph, or None when there are too few distinct vectors for UMAP."""
+    if distinct_count(vectors) < MIN_POINTS:
+        return None
+    return fuzzy_graph(knn, vectors, n_neighbors=config.n_neighbors)
+
+
+def distinct_count(vectors: np.ndarray) -> int:
+    return len(distinct_rows(vectors)[0])
+
+
+def layouts_or_pca(graph: FuzzyGraph | None, vectors: np.ndarray, requests: list[tuple[int, LayoutConfig]],
+                   metric: str, progress: Callable[[float], None] | None = None,
+                   timings: dict[str, float] | None = None) -> list[np.ndarray]:
+    """UMAP layouts of the graph, or PCA projections when there was too little for UMAP (no graph)."""
+    if graph is None:
+        return [small_layout(vectors, n_components=n_components) for n_components, _ in requests]
+    return layouts(graph, vectors, requests, metric=metric, progress=progress, timings=timings)
+
+
+def cluster_and_label(terms: DocumentTerms, points_5d: np.ndarray, config: ClusterConfig,
+                      timings: dict[str, float] | None = None) -> tuple[Clustering, ClusterKeywords]:
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+    clustering = cluster_points(points_5d, config)
+    timings["hdbscan"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    keywords = cluster_keywords(terms, clustering.labels)
+    timings["labels"] = time.perf_counter() - clock
+    return clustering, keywords
+
+
+def map_layout(embeddings: Embeddings, config: LayoutConfig = LayoutConfig()) -> np.ndarray:
+    """A 2-D map of any vectors, built like a workspace's (FAISS k-NN graph, then UMAP; PCA when tiny)."""
+    index = VectorIndex.build(embeddings)
+    knn = index.knn_graph(embeddings, min(KNN_K, len(embeddings) - 1))
+    [coordinates] = layouts_or_pca(graph_or_none(knn, embeddings.vectors, config), embeddings.vectors,
+                                   [(2, config)], index.metric)
+    return coordinates
+
+
+def warm_up() -> None:
+    """Build a tiny map, so that map building's imports and numba kernels (loaded from numba's on-disk cache,
+    or compiled on a machine's first run) are ready before the first real map needs them."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(64, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    scores = vectors @ vectors.T
+    np.fill_diagonal(scores, -np.inf)
+    order = np.argsort(-scores, axis=1)[:, :15]
+    graph = fuzzy_graph(Neighbors(order, np.take_along_axis(scores, order, axis=1), "cosine"), vectors)
+    display = LayoutConfig(n_epochs=10)
+    _, points = layouts(graph, vectors, [(2, display), (5, replace(cluster_layout_config(display), n_epochs=10))])
+    clustering, _ = cluster_and_label(document_terms(["warm up"] * len(vectors)), points, ClusterConfig())
+    logger.info("map building warmed up (%d clusters in the tiny map)", clustering.n_clusters)
+
+
+def start_warm_up() -> threading.Thread:
+    """Run :func:`warm_up` in a background thread (join it before the process ends)."""
+    thread = threading.Thread(target=warm_up, name="map-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,58 @@
+"""Re-clustering a workspace: HDBSCAN with new parameters on the saved 5-D layout (UMAP is not recomputed),
+computed first and saved only when asked, since other users may be looking at the saved clusters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer.cluster import ClusterConfig
+from explorer.label import document_terms
+from explorer.map_building import cluster_and_label
+from explorer.quality import cosine_graph, find_duplicates, find_outliers, save_flags
+from explorer.types import Clustering, ClusterKeywords
+from explorer.workspace import Workspace
+from explorer.workspace.writer import write_clusters, write_manifest
+
+
+@dataclass(frozen=True, eq=False)
+class Reclustering:
+    """A clustering of a workspace's 5-D layout with ``config``, and its clusters' keywords."""
+
+    clustering: Clustering
+    keywords: ClusterKeywords
+    config: ClusterConfig
+
+
+def compute_clusters(workspace: Workspace, config: ClusterConfig) -> Reclustering:
+    """HDBSCAN on the saved 5-D layout and keywords for its clusters; nothing is written."""
+    clustering, keywords = cluster_and_label(document_terms(workspace.texts()), workspace.layout(5), config)
+    return Reclustering(clustering, keywords, config)
+
+
+def save_clusters(workspace: Workspace, result: Reclustering) -> None:
+    """Make ``result`` the workspace's clustering for everyone: clusters, keywords, the outlier flags (GLOSH
+    changed; duplicate decisions are kept) and the manifest."""
+    write_clusters(workspace.path, result.clustering, result.keywords, result.config)
+    _refresh_outlier_flags(workspace, result.clustering.outlier_scores)
+    write_manifest(workspace.path, workspace.manifest.with_clustering(
+        result.config, n_clusters=result.clustering.n_clusters, noise_fraction=result.clustering.noise_fraction))
+
+
+def recluster(workspace: Workspace, config: ClusterConfig) -> Clustering:
+    """Compute and save a new clustering in one step (the command line's re-clustering)."""
+    result = compute_clusters(workspace, config)
+    save_clusters(workspace, result)
+    return result.clustering
+
+
+def _refresh_outlier_flags(workspace: Workspace, glosh: np.ndarray) -> None:
+    flags = workspace.flags()
+    texts = workspace.texts()
+    if flags is None or len(texts) < 3:
+        return
+    drops = set(np.flatnonzero(flags.table["duplicate_decision"].to_numpy() == "drop").tolist())
+    graph = cosine_graph(workspace)
+    save_flags(workspace.path, texts, find_duplicates(workspace, flags.threshold, graph=graph),
+               find_outliers(workspace, flags.k, graph=graph, glosh=glosh), drops)

@@ -1,0 +1,39 @@
+"""Every file name of a workspace folder, defined once.
+
+Format 2 (this one)::
+
+    workspace.json                     manifest (``Manifest``): format_version, source, settings, counts, timings
+    points.parquet + points.json       id, chunk, text, metadata
+    embeddings.npy + embeddings.json   (n, d) float32 vectors; model, fingerprint, normalisation
+    index.faiss + index.json           FAISS index; model fingerprint, metric, kind
+    knn_indices.npy + knn_indices.json, knn_scores.npy + knn_scores.json   (n, k) neighbour graph from the index
+    layout_2d.npy, layout_5d.npy, layout_3d.npy (on demand), each + layout_Nd.json
+    clusters.parquet + clusters.json   labels, probabilities, GLOSH scores; the HDBSCAN parameters
+    keywords.json                      each cluster's keywords (a JSON artifact carries its own record)
+    flags.parquet + flags.json         near-duplicate groups and decisions, outlier scores and rank
+    tfidf_vocabulary.json, tfidf_idf.npy + .json, tfidf_components.npy + .json   TF-IDF + SVD fit (tfidf-svd)
+
+Format 1 (no ``format_version`` in the manifest) kept the cluster keywords in ``clusters.json``, overwriting the
+sidecar of ``clusters.parquet``; such workspaces are read as they are (the keywords from ``clusters.json``).
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = 2
+MANIFEST = "workspace.json"
+POINTS = "points.parquet"
+EMBEDDINGS = "embeddings.npy"
+INDEX = "index.faiss"
+KNN_INDICES = "knn_indices.npy"
+KNN_SCORES = "knn_scores.npy"
+CLUSTERS = "clusters.parquet"
+KEYWORDS = "keywords.json"
+FORMAT1_KEYWORDS = "clusters.json"
+FLAGS = "flags.parquet"
+TFIDF_VOCABULARY = "tfidf_vocabulary.json"
+TFIDF_IDF = "tfidf_idf.npy"
+TFIDF_COMPONENTS = "tfidf_components.npy"
+
+
+def layout(n_components: int) -> str:
+    return f"layout_{n_components}d.npy"

@@ -1,0 +1,118 @@
+"""Read access to a workspace folder: every artifact loads lazily, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from explorer import store
+from explorer.cluster import ClusterConfig
+from explorer.config import config_from_dict
+from explorer.encoders import TfidfFit
+from explorer.errors import InputError
+from explorer.index import VectorIndex
+from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
+from explorer.workspace import files
+from explorer.workspace.manifest import Manifest
+
+
+@dataclass(frozen=True, eq=False)
+class SavedClustering:
+    """A workspace's current clustering: HDBSCAN's result, its clusters' keywords and the parameters used."""
+
+    clustering: Clustering
+    keywords: ClusterKeywords
+    config: ClusterConfig
+
+
+@dataclass(frozen=True, eq=False)
+class SavedFlags:
+    """The flags table (one row per point) and the duplicate threshold and outlier k it was computed with."""
+
+    table: pd.DataFrame
+    threshold: float
+    k: int
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace folder, opened for reading."""
+
+    path: Path
+
+    @classmethod
+    def open(cls, path: Path) -> Workspace:
+        """Open a workspace; a folder that is not one, or one of a newer format, is refused with what to do."""
+        path = Path(path)
+        if not (path / files.MANIFEST).is_file():
+            raise InputError(f"'{path}' is not a workspace (no {files.MANIFEST}); build one with "
+                             "'python -m explorer build'.")
+        workspace = cls(path)
+        workspace.manifest  # noqa: B018 -- refuses a newer format now rather than on first use
+        return workspace
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def manifest(self) -> Manifest:
+        return Manifest.from_json(store.load_json(self.path / files.MANIFEST))
+
+    def points(self) -> pd.DataFrame:
+        return store.load_frame(self.path / files.POINTS)
+
+    def texts(self) -> list[str]:
+        return self.points()["text"].tolist()
+
+    def embeddings(self) -> Embeddings:
+        meta = store.load_sidecar(self.path / files.EMBEDDINGS)
+        return Embeddings(store.load_array(self.path / files.EMBEDDINGS), meta["model"], meta["fingerprint"],
+                          meta["normalized"])
+
+    def index(self) -> VectorIndex:
+        return VectorIndex.read(self.path / files.INDEX, store.load_sidecar(self.path / files.INDEX))
+
+    def knn(self) -> Neighbors:
+        meta = store.load_sidecar(self.path / files.KNN_INDICES)
+        return Neighbors(store.load_array(self.path / files.KNN_INDICES),
+                         store.load_array(self.path / files.KNN_SCORES), meta["metric"])
+
+    def layout(self, n_components: int) -> np.ndarray | None:
+        path = self.path / files.layout(n_components)
+        return store.load_array(path) if path.exists() else None
+
+    def clustering(self) -> SavedClustering:
+        frame = store.load_frame(self.path / files.CLUSTERS)
+        keywords_file = self.path / files.KEYWORDS
+        if not keywords_file.exists():  # format 1
+            keywords_file = self.path / files.FORMAT1_KEYWORDS
+        record = store.load_json(keywords_file)
+        clustering = Clustering(frame["cluster"].to_numpy(np.int64), frame["probability"].to_numpy(np.float32),
+                                frame["outlier_score"].to_numpy(np.float32))
+        return SavedClustering(clustering, ClusterKeywords({int(k): v for k, v in record["keywords"].items()}),
+                               config_from_dict(ClusterConfig, record["config"]))
+
+    def flags(self) -> SavedFlags | None:
+        """Duplicate and outlier flags per point, or None for workspaces without them."""
+        path = self.path / files.FLAGS
+        if not path.exists():
+            return None
+        record = store.load_sidecar(path)
+        return SavedFlags(store.load_frame(path), float(record["threshold"]), int(record["k"]))
+
+    def tfidf_fit(self) -> TfidfFit | None:
+        """The TF-IDF + SVD fit of a ``tfidf-svd`` workspace (None for other models)."""
+        if not (self.path / files.TFIDF_COMPONENTS).exists():
+            return None
+        vocabulary = store.load_json(self.path / files.TFIDF_VOCABULARY)["vocabulary"]
+        return TfidfFit({word: int(column) for word, column in vocabulary.items()},
+                        store.load_array(self.path / files.TFIDF_IDF),
+                        store.load_array(self.path / files.TFIDF_COMPONENTS))
+
+    def version(self) -> float:
+        """Changes whenever an artifact is rewritten: a cache key for the UI."""
+        return max(path.stat().st_mtime for path in self.path.iterdir())

@@ -1,0 +1,45 @@
+"""Every write the app makes to a workspace goes through here, so the cached reads can be refreshed in one place
+(the cache keys carry the workspace folder's version, which each write changes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from explorer import recluster
+from explorer.config import BuildConfig
+from explorer.encoders import DEFAULT_MODEL
+from explorer.pipeline import build_workspace
+from explorer.quality import save_flags
+from explorer.sample import build_sample_workspace
+from explorer.workspace import Workspace
+from ui import cache
+from ui.widgets import stage_progress
+
+OWNER = "another user of this app"
+
+
+def build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
+          vectors: np.ndarray | None) -> Workspace:
+    """Build a workspace from the New workspace page, with a progress bar; InputError says what was refused."""
+    return build_workspace(table, config, out, source=source, vectors=vectors,
+                           encoder=None if vectors is not None else cache.encoder(config.model_id),
+                           progress=stage_progress(), owner=OWNER)
+
+
+def build_sample() -> Workspace:
+    """The first launch's workspace of the bundled sample, once per process however many tabs open at once."""
+    with cache.build_lock():
+        return build_sample_workspace(progress=stage_progress(), encoder=cache.encoder(DEFAULT_MODEL), owner=OWNER)
+
+
+def save_clustering(path: Path, result: recluster.Reclustering) -> None:
+    """Make a session's re-clustering the workspace's clustering, for every user."""
+    recluster.save_clusters(Workspace.open(path), result)
+
+
+def save_duplicate_flags(path: Path, texts: list[str], pairs, outliers, drop_rows: set[int]) -> None:
+    """Save the duplicate decisions (and the outlier scores of the k the user chose) as the workspace's flags."""
+    save_flags(path, texts, pairs, outliers, drop_rows)
