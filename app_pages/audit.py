@@ -6,13 +6,12 @@ import streamlit as st
 
 from explorer.audit import DEFAULT_THRESHOLD, audit_pairs
 from explorer.errors import InputError
-from explorer.export import to_safe_csv
 from explorer.ingest import FORMATS
 from explorer.sample import sts_pairs_file
 from ui import cache
 from ui.figures import curve_figure, distributions_figure
 from ui.safe import md
-from ui.widgets import models_to_compare, show_table
+from ui.widgets import download_csv, models_to_compare, show_table
 
 UPLOAD, EXAMPLE = "Upload a pairs file", "Example: 500 STS-B pairs (graded 0-5)"
 
@@ -57,8 +56,9 @@ if len(models) > 1:
         | {f"{name}: irrelevant": audit.scores[~audit.pairs.relevant] for name, audit in audits.items()},
         title="Cosine of relevant and irrelevant pairs, by model", x_title="cosine similarity", ecdf=True,
         marks={f"threshold {threshold:.2f}": threshold}), key="comparison_figure", width="stretch")
-    st.download_button("Download the comparison (CSV)", to_safe_csv(comparison), file_name="audit-comparison.csv",
-                       mime="text/csv", key="download_audit_comparison")
+    download_csv(comparison,
+                 label="Download the comparison (CSV)",
+                 file_name="audit-comparison.csv", key="download_audit_comparison")
     st.subheader(f"In detail: {model_id}")
 for note in result.notes:
     st.info(md(note))
@@ -96,5 +96,6 @@ above = table["cosine"] >= threshold
 misjudged = table[(table["relevant"] & ~above) | (~table["relevant"] & above)]
 st.subheader(f"{len(misjudged):,} pairs on the wrong side of {threshold:.2f}")
 show_table(misjudged.sort_values("cosine"))
-st.download_button("Download all pairs with their cosine (CSV)", to_safe_csv(table),
-                   file_name=f"audit-{model_id}.csv", mime="text/csv", key="download_audit")
+download_csv(table,
+             label="Download all pairs with their cosine (CSV)",
+             file_name=f"audit-{model_id}.csv", key="download_audit")

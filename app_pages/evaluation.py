@@ -6,14 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.export import to_safe_csv
 from explorer.ingest import FORMATS
 from explorer.retrieval import METRICS
 from explorer.sample import news_retrieval_example
 from ui import cache
 from ui.figures import hover_text, metrics_figure, search_figure
 from ui.safe import md
-from ui.widgets import model_label, models_to_compare, show_table
+from ui.widgets import download_csv, model_label, models_to_compare, show_table
 
 UPLOAD, EXAMPLE = "Upload a corpus and queries", "Example: 40 news articles, each title finding its article"
 TYPES = [ext.lstrip(".") for ext in FORMATS]
@@ -55,8 +54,9 @@ summary = pd.DataFrame([report.summary() for report in reports.values()])
 show_table(summary, column_config={name: st.column_config.NumberColumn(format="%.3f") for name in METRICS})
 st.plotly_chart(metrics_figure(summary, METRICS, title="Retrieval figures by model"), key="metrics_figure",
                 width="stretch")
-st.download_button("Download the comparison (CSV)", to_safe_csv(summary), file_name="retrieval-comparison.csv",
-                   mime="text/csv", key="download_comparison")
+download_csv(summary,
+             label="Download the comparison (CSV)",
+             file_name="retrieval-comparison.csv", key="download_comparison")
 
 chosen = st.selectbox("Failures of", models, format_func=model_label, key="evaluation_failures_model")
 report = reports[chosen]
@@ -65,8 +65,9 @@ st.subheader(f"{len(failures):,} {'query' if len(failures) == 1 else 'queries'} 
              f"top {int(k)} ({chosen})")
 if len(failures):
     show_table(failures)
-    st.download_button("Download the failures (CSV)", to_safe_csv(failures), file_name=f"failures-{chosen}.csv",
-                       mime="text/csv", key="download_failures")
+    download_csv(failures,
+                 label="Download the failures (CSV)",
+                 file_name=f"failures-{chosen}.csv", key="download_failures")
     picked = st.selectbox("Show a failed query on the map", failures["query_id"].tolist(),
                           format_func=lambda query_id: (
                               f"{query_id}: {data.query_texts[list(data.query_ids).index(query_id)][:80]}"),

@@ -5,12 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from ui import cache, state, writes
 from ui.figures import MAX_DRAWN, map_figure
 from ui.safe import md
-from ui.widgets import show_table
+from ui.widgets import download_csv, show_table
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
 DUPLICATE_GROUP, DECISION, COMBINED = "Near-duplicate group", "Duplicate decision", "Outlier score (combined)"
@@ -111,8 +110,9 @@ selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.sele
 if selected:
     st.subheader(f"{len(selected):,} selected points")
     show_table(table.iloc[selected])
-    st.download_button("Download selection (CSV)", to_safe_csv(table.iloc[selected]),
-                       file_name=f"{manifest.name}-selection.csv", mime="text/csv", key="download_selection")
+    download_csv(table.iloc[selected],
+                 label="Download selection (CSV)",
+                 file_name=f"{manifest.name}-selection.csv", key="download_selection")
 else:
     st.caption("Drag a box or lasso on the map (or click a point) to list the selected rows here.")
 
@@ -122,6 +122,7 @@ summary = (labels.value_counts().rename_axis("cluster").reset_index(name="points
                                            for c in frame["cluster"]],
                    name=lambda frame: [cluster_keywords.name(int(c)) for c in frame["cluster"]]))
 show_table(summary[["name", "points", "keywords"]])
-st.download_button("Download all points with clusters (CSV)", to_safe_csv(table),
-                   file_name=f"{manifest.name}-points.csv", mime="text/csv", key="download_all")
+download_csv(table,
+             label="Download all points with clusters (CSV)",
+             file_name=f"{manifest.name}-points.csv", key="download_all")
 st.text(f"Workspace folder: {path}")

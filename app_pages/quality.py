@@ -4,14 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.export import to_safe_csv
 from explorer.flags import decisions_table, pairs_table, word_diff
 from explorer.quality import outlier_table
 from explorer.workspace import Workspace
 from ui import cache, writes
 from ui.figures import diff_html, map_figure
 from ui.safe import md
-from ui.widgets import open_workspace_or_stop, show_table
+from ui.widgets import download_csv, open_workspace_or_stop, show_table
 
 path = open_workspace_or_stop("Quality")
 
@@ -38,8 +37,9 @@ with outliers_tab:  # first, so the flags saved from the other tab use the k cho
         st.stop()
     table = outlier_table(scores, data.points, top=int(top), nearest=cache.nearest_texts(str(path), version))
     show_table(table.drop(columns="row"))
-    st.download_button("Download outliers (CSV)", to_safe_csv(table.drop(columns="row")),
-                       file_name=f"{name}-outliers.csv", mime="text/csv", key="download_outliers")
+    download_csv(table.drop(columns="row"),
+                 label="Download outliers (CSV)",
+                 file_name=f"{name}-outliers.csv", key="download_outliers")
     if on_map:
         colour = pd.Series(scores.combined, name="outlier score (combined)")
         st.plotly_chart(map_figure(data.layout_2d, data.hover, colour, title=f"{name} · outlier score"),
@@ -98,10 +98,9 @@ with duplicates_tab:
                                                                         required=True)})
         drop_rows = set(decisions["row"][edited["decision"].to_numpy() == "drop"].tolist())
         buttons = st.columns(2)
-        buttons[0].download_button("Download decisions (CSV)",
-                                   to_safe_csv(edited[["id", "chunk", "group", "decision", "score"]]),
-                                   file_name=f"{name}-duplicate-decisions.csv", mime="text/csv",
-                                   key="download_decisions")
+        download_csv(edited[["id", "chunk", "group", "decision", "score"]],
+                     label="Download decisions (CSV)",
+                     file_name=f"{name}-duplicate-decisions.csv", key="download_decisions", container=buttons[0])
         if buttons[1].button("Save flags to the workspace", key="save_flags",
                              help="The map then colours and filters by these groups and decisions."):
             writes.save_duplicate_flags(path, data.points["text"].tolist(), pairs, scores, drop_rows)

@@ -6,12 +6,11 @@ import streamlit as st
 
 from explorer import search
 from explorer.errors import InputError
-from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from ui import cache
 from ui.figures import score_histogram, search_figure
 from ui.safe import md
-from ui.widgets import open_workspace_or_stop, show_table
+from ui.widgets import download_csv, open_workspace_or_stop, show_table
 
 POINT_ROW, POINT_ERROR = "search_point_row", "search_point_error"
 MODE_LABELS = {"vector": "Vector (meaning)", "keyword": "Keyword (BM25)", "hybrid": "Hybrid (RRF of both)"}
@@ -84,8 +83,9 @@ with by_text:
                 "vector rank", help="Rank in the vector ranking; empty = not in its top 100"),
             "keyword_rank": st.column_config.NumberColumn(
                 "keyword rank", help="Rank in the BM25 ranking; empty = not in its top 100")})
-        st.download_button("Download results (CSV)", to_safe_csv(table), file_name=f"{manifest.name}-search.csv",
-                           mime="text/csv", key="download_search")
+        download_csv(table,
+                     label="Download results (CSV)",
+                     file_name=f"{manifest.name}-search.csv", key="download_search")
         if hits.query_vector is not None and len(hits.rows):
             scores = search.similarity_to_all(found.embeddings.vectors, hits.query_vector.vectors[0], index.metric)
             cut = float(scores[hits.rows].max() if index.metric == "euclidean" else scores[hits.rows].min())
@@ -148,5 +148,6 @@ with by_point:
         st.caption(f"{torn} of {len(neighbours.rows)} true neighbours are not even among the "
                    f"{5 * len(neighbours.rows)} nearest points on the map.")
         show_table(table)
-        st.download_button("Download neighbours (CSV)", to_safe_csv(table),
-                           file_name=f"{manifest.name}-neighbours.csv", mime="text/csv", key="download_neighbours")
+        download_csv(table,
+                     label="Download neighbours (CSV)",
+                     file_name=f"{manifest.name}-neighbours.csv", key="download_neighbours")

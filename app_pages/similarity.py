@@ -6,12 +6,11 @@ import streamlit as st
 
 from explorer.encoders import MODELS
 from explorer.errors import InputError
-from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from ui import cache
 from ui.figures import distributions_figure, map_figure
 from ui.safe import md
-from ui.widgets import model_label, open_workspace_or_stop, show_table
+from ui.widgets import download_csv, model_label, open_workspace_or_stop, show_table
 
 path = open_workspace_or_stop("Similarity")
 
@@ -73,5 +72,6 @@ if compare[1].button("Compare", key="compare_models") or st.session_state.get("c
                     key="change_map", width="stretch")
     changed = data.points.assign(**{"neighbours kept": overlap}).sort_values("neighbours kept", kind="stable")
     show_table(changed.head(50))
-    st.download_button("Download every point's overlap (CSV)", to_safe_csv(changed),
-                       file_name=f"{manifest.name}-vs-{other}.csv", mime="text/csv", key="download_overlap")
+    download_csv(changed,
+                 label="Download every point's overlap (CSV)",
+                 file_name=f"{manifest.name}-vs-{other}.csv", key="download_overlap")

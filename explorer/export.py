@@ -21,4 +21,6 @@ def to_safe_csv(frame: pd.DataFrame) -> bytes:
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise_cell)
-    return safe.to_csv(index=False).encode("utf-8")
+    # CRLF rows (RFC 4180): the writer then quotes every cell holding a carriage return, which a CSV reader would
+    # otherwise take for the end of a row.
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")

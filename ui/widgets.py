@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.encoders import DEFAULT_MODEL, MODELS, ModelSpec
+from explorer.export import to_safe_csv
 
 JS_MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -21,6 +22,12 @@ def stage_progress() -> Callable[[str, float], None]:
         bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage}… {fraction:.0%}")
 
     return report
+
+
+def download_csv(frame: pd.DataFrame, *, label: str, file_name: str, key: str, container=None) -> None:
+    """A download button for ``frame`` as formula-safe CSV: the app's only way to export a table (the tables' own
+    toolbar export is off, ``client.disableDataExport``, since it writes cells raw)."""
+    (container or st).download_button(label, to_safe_csv(frame), file_name=file_name, mime="text/csv", key=key)
 
 
 def model_label(model_id: str) -> str:

@@ -128,6 +128,10 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     assert dialogs == []
     assert page.get_by_text("Workspace", exact=True).first.is_visible()  # the app shell's sidebar, not bare pages
     page.screenshot(path=str(upload_csv.parent / "map.png"), full_page=True)
+    # The table's own toolbar offers no CSV export (it would write formula cells raw); ours is beside it.
+    page.locator("[data-testid=stDataFrame]").first.hover()
+    page.locator("[data-testid=stElementToolbar]").first.wait_for(state="attached", timeout=10_000)
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
 
     # One typed query: results listed, the query starred on the map, the payload rows still plain text.
     page.get_by_role("link", name="Search").click()

@@ -1,0 +1,108 @@
+"""Every CSV the app lets a user download is formula-safe in every column (ids and metadata included), numbers stay
+numbers, and a carriage return cannot split a row. The tables' own toolbar export is off (.streamlit/config.toml)."""
+
+import csv
+import io
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.config import BuildConfig
+from explorer.ingest import IngestConfig
+from explorer.pipeline import build_workspace
+from explorer.workspace import workspaces_root
+from ui.state import WORKSPACE
+
+from ..conftest import ROOT
+
+PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_laden(tweets: pd.DataFrame, n: int = 400) -> pd.DataFrame:
+    table = tweets.head(n).copy()
+    prefix = [PREFIXES[row % len(PREFIXES)] for row in range(n)]
+    table["tweet_id"] = [f"{p}ID{row}" for row, p in enumerate(prefix)]
+    table["outlet"] = [f"{p}SUM(1+1) {outlet}" for p, outlet in zip(prefix, table["outlet"])]
+    table["text"] = [f"{p}HYPERLINK(x) {text}" if row % 2 else text for row, (p, text) in
+                     enumerate(zip(prefix, table["text"]))]
+    return table
+
+
+@pytest.fixture(scope="module")
+def formula_workspace(tweets, tweet_vectors):
+    return build_workspace(_formula_laden(tweets), BuildConfig(IngestConfig("text", "tweet_id", ("outlet",))),
+                           workspaces_root() / "formulas", source="formulas.csv",
+                           vectors=np.asarray(tweet_vectors.vectors))
+
+
+@pytest.fixture()
+def downloads(monkeypatch):
+    """The bytes of every CSV the pages offer, by widget key (captured where the one download helper makes them)."""
+    import ui.widgets
+
+    served = {}
+    make = ui.widgets.to_safe_csv
+
+    def capture(frame):
+        data = make(frame)
+        served[len(served)] = data
+        return data
+
+    monkeypatch.setattr(ui.widgets, "to_safe_csv", capture)
+    return served
+
+
+def _assert_safe(data: bytes) -> int:
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    header, body = rows[0], rows[1:]
+    assert body and all(len(row) == len(header) for row in body)
+    for cell in (cell for row in rows for cell in row):
+        if cell.startswith(DANGEROUS):
+            float(cell)  # only a number may start with '-' or '+'
+    return len(body)
+
+
+def _page(name: str, workspace) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=180)
+    at.session_state[WORKSPACE] = str(workspace.path)
+    return at.run()
+
+
+def test_the_tables_own_export_is_off():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
+
+
+def test_map_downloads(formula_workspace, downloads):
+    at = _page("map.py", formula_workspace)
+    assert not at.exception and downloads
+    assert max(_assert_safe(data) for data in downloads.values()) == 400
+
+
+def test_search_downloads(formula_workspace, downloads):
+    at = _page("search.py", formula_workspace)
+    at.text_input(key="search_query").set_value("ebola vaccine").run()  # keyword search: no model for vectors
+    at.text_input(key="search_point_id").set_value("=ID0").run()
+    assert not at.exception and len(downloads) >= 2
+    for data in downloads.values():
+        _assert_safe(data)
+
+
+def test_quality_downloads(formula_workspace, downloads):
+    at = _page("quality.py", formula_workspace)
+    at.slider(key="duplicate_threshold").set_value(0.8).run()
+    assert not at.exception and len(downloads) >= 2
+    for data in downloads.values():
+        _assert_safe(data)
+
+
+def test_negative_numbers_stay_numbers_and_carriage_returns_stay_in_their_cell():
+    from explorer.export import to_safe_csv
+
+    frame = pd.DataFrame({"id": ["\r@ID5", "=1", "plain"], "score": [-0.5, 2.0, -3.0], "n": [-1, 2, 3]})
+    rows = list(csv.reader(io.StringIO(to_safe_csv(frame).decode(), newline="")))
+    assert rows == [["id", "score", "n"], ["'\r@ID5", "-0.5", "-1"], ["'=1", "2.0", "2"], ["plain", "-3.0", "3"]]
