@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer.audit import DEFAULT_THRESHOLD, audit_pairs
 from explorer.errors import InputError
-from explorer.ingest import FORMATS
+from explorer.reading import FORMATS
 from explorer.sample import sts_pairs_file
 from ui import cache
 from ui.figures import curve_figure, distributions_figure

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.ingest import FORMATS
+from explorer.reading import FORMATS
 from explorer.retrieval import METRICS
 from explorer.sample import news_retrieval_example
 from ui import cache

@@ -10,8 +10,9 @@ from explorer.embed import read_vectors
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.index import METRICS, IndexConfig
-from explorer.ingest import FORMATS, IngestConfig, guess_text_column
+from explorer.ingest import IngestConfig, choose_text_column
 from explorer.limits import check_points
+from explorer.reading import FORMATS, SEPARATORS
 from explorer.sample import sample_file
 from explorer.workspace import MANIFEST, check_build_target, safe_name, workspaces_root
 from ui import cache, state, writes
@@ -36,18 +37,28 @@ if source == UPLOAD:
 else:
     filename, raw = sample_file().name, sample_file().read_bytes()
 
+separator = None
+if Path(filename).suffix.lower() == ".csv":
+    separator = st.selectbox("Separator", [None, *SEPARATORS], key="separator",
+                             format_func=lambda choice: "detected from the file" if choice is None else
+                             f"{SEPARATORS[choice]} ({choice!r})")
 try:
-    table = cache.build_input(raw, filename)
+    read = cache.build_input(raw, filename, separator)
+    choice = choose_text_column(read.table)
 except InputError as error:
     st.error(f"Could not read '{md(filename)}': {md(error)}")
     st.stop()
+table = read.table
+for note in read.notes:
+    st.info(md(note))
 
 st.write(f"**{len(table):,} rows**, {len(table.columns)} columns. First rows:")
 show_table(table.head(5))
 
 columns = list(table.columns)
 left, right = st.columns(2)
-text_column = left.selectbox("Text column", columns, index=columns.index(guess_text_column(table)), key="text_column")
+text_column = left.selectbox("Text column", columns, index=columns.index(choice.name), key="text_column")
+left.caption(f"Preselected: {md(choice.reason)}")
 id_choice = right.selectbox("Id column (optional)", [ROW_NUMBER, *[c for c in columns if c != text_column]],
                             key="id_column", help="Results join back to your data by this id.")
 id_column = None if id_choice == ROW_NUMBER else id_choice
@@ -109,7 +120,7 @@ except InputError as error:
 
 if vectors is None and spec.available():
     try:
-        report = cache.ingest_report(raw, filename, config)
+        report = cache.ingest_report(raw, filename, separator, config)
     except InputError as error:
         st.error(md(error))
         st.stop()

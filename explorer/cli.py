@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     from explorer.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
     from explorer.index import METRICS, IndexConfig
     from explorer.quality import DEFAULT_OUTLIER_K
+    from explorer.reading import SEPARATORS
     from explorer.search import DEFAULT_K, MODES
 
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Embedding explorer pipeline.")
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("input", type=Path)
     build.add_argument("--out", type=Path, required=True, help="workspace folder to write")
     build.add_argument("--text-col", help="text column (default: the column with the longest texts)")
+    build.add_argument("--separator", choices=list(SEPARATORS), help="CSV separator (default: detected)")
     build.add_argument("--id-col", help="id column (default: 0-based row number)")
     build.add_argument("--meta-col", action="append", default=[], help="metadata column to keep (repeatable)")
     build.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
@@ -120,16 +122,25 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.embed import read_vectors
     from explorer.encoders import DEFAULT_MODEL
     from explorer.index import IndexConfig
-    from explorer.ingest import IngestConfig, guess_text_column, read_table
+    from explorer.ingest import IngestConfig, choose_text_column
     from explorer.pipeline import build_workspace
+    from explorer.reading import read_file
     from explorer.workspace import check_build_target, clean_stale_builds
 
     check_build_target(args.out)
     for name in clean_stale_builds(args.out.parent):
         print(f"note: removed the unfinished build of '{name}' left by a build that was stopped", file=sys.stderr)
-    table = read_table(_read(args.input), args.input.name)
+    read = read_file(_read(args.input), args.input.name, separator=args.separator)
+    table = read.table
+    for note in read.notes:
+        print(f"note: {note}", file=sys.stderr)
+    text_column = args.text_col
+    if text_column is None:
+        choice = choose_text_column(table)
+        text_column = choice.name
+        print(f"note: text column {choice.reason}", file=sys.stderr)
     config = BuildConfig(
-        ingest=IngestConfig(args.text_col or guess_text_column(table), args.id_col, tuple(args.meta_col)),
+        ingest=IngestConfig(text_column, args.id_col, tuple(args.meta_col)),
         model_id=args.model or DEFAULT_MODEL,
         chunk=ChunkConfig(**_given(enabled=not args.no_chunking, max_tokens=args.chunk_tokens,
                                    overlap=args.chunk_overlap)),
@@ -267,7 +278,7 @@ def _outliers(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     from explorer.audit import audit_pairs, pair_scores, read_pairs
-    from explorer.ingest import read_table
+    from explorer.reading import read_table
 
     pairs = read_pairs(read_table(_read(args.pairs), args.pairs.name))
     encoder = _available_encoder(args.model)
@@ -287,7 +298,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from explorer.ingest import read_table
+    from explorer.reading import read_table
     from explorer.retrieval import evaluate, read_retrieval
 
     encoder = _available_encoder(args.model)

@@ -13,7 +13,7 @@ import pandas as pd
 from explorer import store
 from explorer.encoders import Encoder, Progress
 from explorer.errors import InputError
-from explorer.ingest import file_format, read_table
+from explorer.reading import file_format, read_table
 from explorer.types import Embeddings
 
 logger = logging.getLogger(__name__)

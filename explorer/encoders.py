@@ -211,7 +211,11 @@ class TfidfEncoder(Encoder):
         from explorer.store import text_hash
 
         vectorizer = self._vectorizer()
-        counts = vectorizer.fit_transform(texts)
+        try:
+            counts = vectorizer.fit_transform(texts)
+        except ValueError as error:  # scikit-learn's "empty vocabulary"
+            raise InputError("TF-IDF found no words to count (the texts hold only stop words, numbers or "
+                             "punctuation); choose another text column or model.") from error
         n_components = min(self.spec.dim, counts.shape[0] - 1, counts.shape[1] - 1)
         if n_components < 2:
             raise InputError("TF-IDF needs at least 3 texts and 3 distinct words.")

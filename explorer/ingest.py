@@ -1,26 +1,18 @@
-"""Bytes of an uploaded file -> table -> clean Corpus, with a report of every row dropped."""
+"""A table -> clean Corpus, with a report of every row dropped; which column holds the text."""
 
 from __future__ import annotations
 
-import codecs
-import csv
 import html
-import io
-import json
 import re
-import warnings
+import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from explorer.errors import InputError
-from explorer.limits import check_input_size
 from explorer.types import CHUNK, ID, RESERVED_COLUMNS, TEXT, Corpus, IngestReport
 
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".jsonl": "jsonl",
-           ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 _BLOCK_TAGS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.DOTALL)
 _WHITESPACE = re.compile(r"\s+")
@@ -41,126 +33,53 @@ class IngestConfig:
             raise InputError("The id column cannot also be the text column.")
 
 
-def file_format(filename: str) -> str:
-    """Format name for a file name, from its extension."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in FORMATS:
-        known = ", ".join(sorted(FORMATS))
-        raise InputError(f"'{filename}' has an unsupported extension; use one of: {known}.")
-    return FORMATS[suffix]
+@dataclass(frozen=True)
+class ColumnChoice:
+    """The column preselected as the text, and why, in a sentence the page and the CLI show."""
+
+    name: str
+    reason: str
 
 
-def text_encoding(data: bytes) -> str:
-    """The encoding to read ``data`` with: UTF-16 (by its BOM), UTF-8 (with or without BOM), else Latin-1.
+def choose_text_column(table: pd.DataFrame) -> ColumnChoice:
+    """The column with the longest texts, never one of numbers or of number lists (vectors), and why.
 
-    Validates UTF-8 in slices, so a big file is never held twice as text; refuses binary data.
+    Raises InputError when no column holds text.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if b"\x00" in data[:4096]:
-        raise InputError("This looks like a binary file, not text. Upload CSV, TSV, TXT, JSONL or Parquet.")
-    encoding = "utf-8-sig" if _is_utf8(data) else "latin-1"
-    if _looks_binary(data[:4096].decode(encoding, errors="ignore")):
-        raise InputError("This looks like a binary file, not text. Upload CSV, TSV, TXT, JSONL or Parquet.")
-    return encoding
-
-
-def _is_utf8(data: bytes, slice_bytes: int = 1 << 22) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for start in range(0, len(data), slice_bytes):
-            decoder.decode(data[start:start + slice_bytes])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def decode_text(data: bytes) -> str:
-    """Decode bytes as UTF-16 (by BOM), UTF-8 (with or without BOM) or Latin-1; refuse binary data."""
-    return data.decode(text_encoding(data))
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:4096]
-    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
-    return bool(sample) and control / len(sample) > 0.05
-
-
-def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """Parse an uploaded file into a table; raise InputError naming the problem."""
-    kind = file_format(filename)
-    check_input_size(len(data), filename)
-    if not data.strip():
-        raise InputError(f"'{filename}' is empty.")
-    if kind == "parquet":
-        table = _read_parquet(data, filename)
-    elif kind in ("csv", "tsv"):
-        table = _read_delimited(data, kind)
-    else:
-        text = decode_text(data)
-        table = {"txt": _read_lines, "jsonl": _read_jsonl}[kind](text, kind)
-    if table.empty:
-        raise InputError(f"'{filename}' has a header but no rows.")
-    table.columns = [str(column) for column in table.columns]
-    return table
-
-
-def _read_delimited(data: bytes, kind: str) -> pd.DataFrame:
-    """Parsed from the bytes (a text copy of a big file would take four bytes a character)."""
-    separator = "\t" if kind == "tsv" else ","
-    encoding = text_encoding(data)
-    try:
-        with warnings.catch_warnings():
-            # A first row with more fields than the header would otherwise become a silent index.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(io.BytesIO(data), sep=separator, on_bad_lines="error", index_col=False,
-                               encoding=encoding)
-    except pd.errors.EmptyDataError as error:
-        raise InputError("The file has no columns.") from error
-    except pd.errors.ParserWarning as error:
-        raise InputError(f"The rows of this {kind.upper()} file are ragged: a row has more fields than the "
-                         "header. Quote cells that contain the separator.") from error
-    except (pd.errors.ParserError, csv.Error) as error:
-        detail = str(error).replace("Error tokenizing data. C error: ", "").strip()
-        raise InputError(f"The rows of this {kind.upper()} file are ragged: {detail.rstrip('.')}.") from error
-
-
-def _read_lines(text: str, kind: str) -> pd.DataFrame:
-    return pd.DataFrame({TEXT: text.splitlines()})
-
-
-def _read_jsonl(text: str, kind: str) -> pd.DataFrame:
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    skipped, lengths = [], {}
+    for column in table.columns:
+        values = table[column].dropna()
+        if not _is_string_like(table[column]) or values.iloc[:2000].map(_looks_numeric).mean() > 0.5:
+            skipped.append(column)
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"Line {number} of the JSONL file is not valid JSON ({error.msg}).") from error
-        if not isinstance(record, dict):
-            raise InputError(f"Line {number} of the JSONL file is not a JSON object.")
-        records.append(record)
-    return pd.DataFrame.from_records(records)
-
-
-def _read_parquet(data: bytes, filename: str) -> pd.DataFrame:
-    import pyarrow as pa
-
-    try:
-        return pd.read_parquet(io.BytesIO(data))
-    except (pa.ArrowException, OSError, ValueError) as error:
-        raise InputError(f"'{filename}' is not a readable Parquet file ({error}).") from error
+        lengths[column] = values.astype(str).str.len().mean() if len(values) else 0.0
+    if not lengths:
+        raise InputError(f"No column holds text: {', '.join(map(repr, table.columns))} hold numbers or vectors. "
+                         "Choose a file with a column of texts.")
+    name = max(lengths, key=lambda column: (lengths[column], column == TEXT))
+    reason = f"'{name}' has the longest texts ({lengths[name]:.0f} characters on average)"
+    numeric = [column for column in skipped if column != name]
+    if numeric:
+        reason += f"; {', '.join(repr(column) for column in numeric[:3])} hold numbers, not text"
+    return ColumnChoice(name, reason + ".")
 
 
 def guess_text_column(table: pd.DataFrame) -> str:
-    """The column with the longest average string: usually the documents."""
-    lengths = {column: table[column].dropna().astype(str).str.len().mean()
-               for column in table.columns if _is_string_like(table[column])}
-    if not lengths:
-        return str(table.columns[0])
-    return max(lengths, key=lambda column: (lengths[column], column == TEXT))
+    return choose_text_column(table).name
+
+
+def _looks_numeric(value) -> bool:
+    """A number, a list or array of numbers, or text that reads as either ("3.5", "[0.1, -2e-3]")."""
+    if isinstance(value, (int, float, np.number)):
+        return True
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return all(isinstance(item, (int, float, np.number)) for item in value)
+    if isinstance(value, str):
+        return bool(_NUMBERS.fullmatch(value.strip()))
+    return False
+
+
+_NUMBERS = re.compile(r"\[?\s*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[\s,;]*)+\]?")
 
 
 def _is_string_like(column: pd.Series) -> bool:
@@ -168,9 +87,12 @@ def _is_string_like(column: pd.Series) -> bool:
 
 
 def clean_text(text: str) -> str:
-    """Strip HTML tags, decode entities and collapse whitespace."""
+    """Strip HTML tags, decode entities and collapse whitespace; a text of only invisible characters (zero-width
+    spaces, direction marks) becomes empty."""
     without_tags = _TAG.sub(" ", _BLOCK_TAGS.sub(" ", text))
-    return _WHITESPACE.sub(" ", html.unescape(without_tags)).strip()
+    cleaned = _WHITESPACE.sub(" ", html.unescape(without_tags)).strip()
+    visible = any(not char.isspace() and unicodedata.category(char) != "Cf" for char in cleaned)
+    return cleaned if visible else ""
 
 
 def build_corpus(table: pd.DataFrame, config: IngestConfig) -> tuple[Corpus, IngestReport]:

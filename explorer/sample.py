@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.config import BuildConfig
-from explorer.ingest import IngestConfig, read_table
+from explorer.ingest import IngestConfig
 from explorer.map_building import StageProgress
 from explorer.pipeline import build_workspace
+from explorer.reading import read_table
 from explorer.workspace import Workspace, workspaces_root
 
 SAMPLE_NAME = "health-tweets-sample"

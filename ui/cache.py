@@ -29,7 +29,7 @@ from explorer.config import BuildConfig
 from explorer.encoders import Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
-from explorer.ingest import read_table
+from explorer.reading import TableRead, read_file, read_table
 from explorer.reduce import LayoutConfig
 from explorer.retrieval import RetrievalReport, RetrievalSet
 from explorer.search import KeywordIndex
@@ -101,16 +101,17 @@ def uploaded_table(data: bytes, filename: str) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the file…")
-def build_input(data: bytes, filename: str) -> pd.DataFrame:
+def build_input(data: bytes, filename: str, separator: str | None = None) -> TableRead:
     """A file to build a workspace from, parsed once and shared read-only (never copied: it may hold millions of
     rows); only the two latest are kept."""
-    return read_table(data, filename)
+    return read_file(data, filename, separator=separator)
 
 
 @st.cache_data(max_entries=8, show_spinner="Checking the texts against the model's token limit…")
-def ingest_report(data: bytes, filename: str, config: BuildConfig) -> IngestReport:
+def ingest_report(data: bytes, filename: str, separator: str | None, config: BuildConfig) -> IngestReport:
     """What cleaning and chunking will do to the upload, computed once per file and settings."""
-    _, report = pipeline.prepare_corpus(build_input(data, filename), config, encoder(config.model_id))
+    table = build_input(data, filename, separator).table
+    _, report = pipeline.prepare_corpus(table, config, encoder(config.model_id))
     return report
 
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from explorer.errors import InputError
-from explorer.ingest import IngestConfig, build_corpus, clean_text, decode_text, guess_text_column, read_table
+from explorer.ingest import IngestConfig, build_corpus, choose_text_column, clean_text, guess_text_column
+from explorer.reading import decode_text, read_file, read_table
 
 
 def _csv(frame: pd.DataFrame, **kwargs) -> bytes:
@@ -99,4 +100,63 @@ def test_metadata_named_like_a_reserved_column_is_renamed():
 
 def test_guess_text_column_prefers_long_strings(tweets):
     assert guess_text_column(tweets) == "text"
-    assert guess_text_column(pd.DataFrame({"n": np.arange(3)})) == "n"
+    with pytest.raises(InputError, match="No column holds text"):
+        guess_text_column(pd.DataFrame({"n": np.arange(3)}))
+
+
+def test_a_column_of_numbers_is_never_the_text_and_the_choice_says_why(tweets):
+    table = pd.DataFrame({"text": ["12", "7.5", "-3", "1e3"], "label": ["a", "b", "a", "b"]})
+    choice = choose_text_column(table)
+    assert choice.name == "label" and "'text' hold numbers" in choice.reason
+    numbers_as_ints = choose_text_column(pd.DataFrame({"text": [1, 2, 3], "body": ["x y", "z", "w v"]}))
+    assert numbers_as_ints.name == "body" and "'text'" in numbers_as_ints.reason
+
+
+def test_a_vector_column_is_never_the_text(tweets):
+    vectors = np.random.default_rng(0).normal(size=(20, 64)).astype(np.float32)
+    frame = tweets.head(20)[["tweet_id", "text"]].assign(embedding=list(vectors))
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet, index=False)
+    assert choose_text_column(read_table(parquet.getvalue(), "v.parquet")).name == "text"
+    as_text = frame.assign(embedding=[json.dumps(vector.tolist()) for vector in vectors])
+    assert choose_text_column(read_table(_csv(as_text), "v.csv")).name == "text"
+
+
+def test_repeated_headers_are_reported():
+    read = read_file(b"text,text,label\nfirst text,second text,a\n", "dup.csv")
+    assert list(read.table.columns) == ["text", "text.1", "label"]
+    assert any("'text' appears more than once" in note for note in read.notes)
+
+
+def test_semicolons_crlf_and_quoted_multiline_cells_are_sniffed(tweets):
+    frame = tweets.head(30)[["text", "outlet"]].copy()
+    frame.loc[3, "text"] = "a cell; with a semicolon\nand a second line"
+    data = _csv(frame, sep=";", lineterminator="\r\n")
+    read = read_file(data, "semi.csv")
+    assert read.separator == ";" and list(read.table.columns) == ["text", "outlet"]
+    assert read.table["text"].iloc[3] == "a cell; with a semicolon\nand a second line"
+    assert any("semicolons" in note for note in read.notes)
+    forced = read_file(b"text;label\r\nfirst;a\r\nsecond;b\r\n", "semi.csv", separator=",")
+    assert list(forced.table.columns) == ["text;label"]
+
+
+def test_latin1_is_said():
+    read = read_file("text\ncafé crème\n".encode("latin-1"), "old.csv")
+    assert read.table["text"].iloc[0] == "café crème" and any("Latin-1" in note for note in read.notes)
+    assert not read_file("text\ncafé\n".encode(), "new.csv").notes
+
+
+def test_rows_of_only_invisible_characters_are_dropped_like_empty_rows():
+    table = pd.DataFrame({"text": ["real text", "\u200b\u200f", "\u202e\u2066 \u200d", "ok 👨\u200d👩\u200d👧"]})
+    corpus, report = build_corpus(table, IngestConfig("text"))
+    assert corpus.texts == ["real text", "ok 👨\u200d👩\u200d👧"] and report.n_empty_after_cleaning == 2
+
+
+def test_cli_says_which_column_it_chose(tmp_path, capsys):
+    from explorer import cli
+
+    source = tmp_path / "in.csv"
+    source.write_text("text;label\r\n1;a\r\n2;b\r\n")
+    assert cli.main(["build", str(source), "--out", str(tmp_path / "ws"), "--model", "tfidf-svd"]) == 2
+    error = capsys.readouterr().err
+    assert "semicolons" in error and "text column 'label'" in error and "'text' hold numbers" in error

@@ -7,8 +7,9 @@ import pytest
 from explorer import cli, limits
 from explorer.config import BuildConfig
 from explorer.errors import InputError
-from explorer.ingest import IngestConfig, read_table
+from explorer.ingest import IngestConfig
 from explorer.pipeline import build_workspace
+from explorer.reading import read_table
 from explorer.workspace import workspaces_root
 
 from ..conftest import ROOT
