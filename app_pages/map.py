@@ -5,11 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.workspace import Workspace
 from ui import cache, state, writes
 from ui.figures import MAX_DRAWN, map_figure
 from ui.safe import md
-from ui.widgets import download_csv, show_table
+from ui.widgets import download_csv, open_workspace, show_table
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
 DUPLICATE_GROUP, DECISION, COMBINED = "Near-duplicate group", "Duplicate decision", "Outlier score (combined)"
@@ -17,8 +16,8 @@ SHOW = {"All points": None, "Near-duplicates": lambda flags: flags["duplicate_gr
         "Marked to drop": lambda flags: flags["duplicate_decision"] == "drop",
         "Top 5% outliers": lambda flags: flags["outlier_rank"] <= max(1, round(0.05 * len(flags)))}
 
-path = state.current_workspace()
-if path is None:
+opened = open_workspace()
+if opened is None:
     st.title("Embedding Explorer")
     st.info("First launch: embedding the bundled sample (3,008 health-news tweets) with all-MiniLM-L6-v2. "
             "This takes about a minute once; later launches reuse the saved results.")
@@ -26,13 +25,12 @@ if path is None:
         writes.build_sample()
     st.rerun()
 
-workspace = Workspace.open(path)
-data = cache.map_data(str(path), workspace.version())
+path, version, data = opened.path, opened.version, opened.data
 manifest = data.manifest
 own = state.own_clustering(path)
 clustering, cluster_keywords = data.clustering, data.keywords
 if own is not None:
-    result = cache.reclustering(str(path), workspace.version(), *own)
+    result = cache.reclustering(str(path), version, *own)
     clustering, cluster_keywords = result.clustering, result.keywords
 st.title(f"Map of {md(manifest.name)}")
 st.caption(f"{manifest.n_points:,} points from {manifest.n_documents:,} documents · model "
@@ -69,7 +67,7 @@ with controls[3].popover("Clustering"):
         if st.form_submit_button("Re-cluster", help="Re-runs HDBSCAN only; the UMAP layout is kept. You see the "
                                                      "result first; save it to show it to everyone."):
             try:
-                cache.reclustering(str(path), workspace.version(), int(min_cluster_size), int(min_samples))
+                cache.reclustering(str(path), version, int(min_cluster_size), int(min_samples))
             except InputError as error:
                 st.error(md(error))
             else:
@@ -78,7 +76,7 @@ with controls[3].popover("Clustering"):
 
 if len(data.points) > MAX_DRAWN:
     st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points.")
-coords = cache.layout_3d(str(path), workspace.version()) if three_d else data.layout_2d
+coords = cache.layout_3d(str(path), version) if three_d else data.layout_2d
 labels = pd.Series(clustering.labels, name="cluster")
 if colour_by == CLUSTER:
     colour, keywords = labels, cluster_keywords

@@ -6,17 +6,14 @@ import streamlit as st
 from explorer.errors import InputError
 from explorer.flags import decisions_table, pairs_table, word_diff
 from explorer.quality import outlier_table
-from explorer.workspace import Workspace
 from ui import cache, writes
 from ui.figures import diff_html, map_figure
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace_or_stop, show_table
 
-path = open_workspace_or_stop("Quality")
-
-workspace = Workspace.open(path)
-version = workspace.version()
-data = cache.map_data(str(path), version)
+opened = open_workspace_or_stop("Quality")
+path, version = opened.path, opened.version
+data = opened.data
 name = data.manifest.name
 st.title(f"Quality of {md(name)}")
 duplicates_tab, outliers_tab = st.tabs(["Near-duplicates", "Outliers"])

@@ -1,12 +1,10 @@
 """Search: a typed query (vector, keyword or hybrid) or a point's true neighbours, placed on the map."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from explorer import search
 from explorer.errors import InputError
-from explorer.workspace import Workspace
+from explorer.search import MODES, neighbours_table
 from ui import cache
 from ui.figures import score_histogram, search_figure
 from ui.safe import md
@@ -15,11 +13,9 @@ from ui.widgets import download_csv, open_workspace_or_stop, show_table
 POINT_ROW, POINT_ERROR = "search_point_row", "search_point_error"
 MODE_LABELS = {"vector": "Vector (meaning)", "keyword": "Keyword (BM25)", "hybrid": "Hybrid (RRF of both)"}
 
-path = open_workspace_or_stop("Search")
-
-workspace = Workspace.open(path)
-version = workspace.version()
-data = cache.map_data(str(path), version)
+opened = open_workspace_or_stop("Search")
+path, version = opened.path, opened.version
+data = opened.data
 found = cache.search_data(str(path), version)
 manifest, index = data.manifest, found.index
 st.title(f"Search {md(manifest.name)}")
@@ -38,7 +34,7 @@ except InputError as error:
 by_text, by_point = st.tabs(["Typed query", "Neighbours of a point"])
 
 with by_text:
-    modes = ["keyword"] if problem else list(search.MODES)
+    modes = ["keyword"] if problem else list(MODES)
     controls = st.columns([3, 2, 1])
     query = controls[0].text_input("Query", key="search_query", placeholder="e.g. vaccine side effects in children",
                                    help="Press Enter to search.")
@@ -50,46 +46,35 @@ with by_text:
         upload = st.file_uploader("Or search with a query vector (.npy, one row)", type=["npy"], key="query_vector")
         if upload is not None:
             try:
-                query_vector = search.vector_from_upload(np.load(upload, allow_pickle=False), index)
-            except (InputError, ValueError) as error:
+                query_vector = np.load(upload, allow_pickle=False)
+            except ValueError as error:
                 st.error(f"That vector cannot be used: {md(error)}")
     if query.strip() or query_vector is not None:
         try:
-            hits = search.search(
-                query, mode="vector" if query_vector is not None else mode, k=int(k), index=index,
-                encoder=query_model,
-                keywords=cache.keyword_index(str(path), version) if mode != "vector" else None,
-                query_vector=query_vector)
+            view = cache.search_view(str(path), version, query, mode, int(k), query_vector)
         except InputError as error:
             st.error(md(error))
             st.stop()
+        hits = view.hits
         for note in hits.notes:
             st.info(md(note))
-        table = search.hits_table(hits, data.points)
-        origin = None
-        if hits.query_vector is not None:
-            origin = search.place_query(hits.query_vector, index=index, layout_coords=data.layout_2d,
-                                        config=found.layout_config)
         hit_labels = [f"<b>#{rank}</b> {data.hover[row]}" for rank, row in enumerate(hits.rows, start=1)]
         st.plotly_chart(search_figure(
             data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=hits.rows, hit_labels=hit_labels,
-            origin=origin, origin_label=f"query: {hits.query[:80]}",
+            origin=view.origin, origin_label=f"query: {hits.query[:80]}",
             title=f"Top {len(hits.rows)} for “{hits.query[:60]}” ({MODE_LABELS[hits.mode].lower()})"),
             key="search_map", width="stretch")
-        if origin is None:
+        if view.origin is None:
             st.caption("Keyword search has no query vector, so the query itself is not placed on the map.")
-        show_table(table, column_config={
+        show_table(view.table, column_config={
             "vector_rank": st.column_config.NumberColumn(
                 "vector rank", help="Rank in the vector ranking; empty = not in its top 100"),
             "keyword_rank": st.column_config.NumberColumn(
                 "keyword rank", help="Rank in the BM25 ranking; empty = not in its top 100")})
-        download_csv(table,
-                     label="Download results (CSV)",
-                     file_name=f"{manifest.name}-search.csv", key="download_search")
-        if hits.query_vector is not None and len(hits.rows):
-            scores = search.similarity_to_all(found.embeddings.vectors, hits.query_vector.vectors[0], index.metric)
-            cut = float(scores[hits.rows].max() if index.metric == "euclidean" else scores[hits.rows].min())
-            st.plotly_chart(score_histogram(scores, cut=cut, metric=index.metric, k=len(hits.rows)),
+        download_csv(view.table, label="Download results (CSV)", file_name=f"{manifest.name}-search.csv",
+                     key="download_search")
+        if view.scores_to_all is not None and view.cut is not None:
+            st.plotly_chart(score_histogram(view.scores_to_all, cut=view.cut, metric=index.metric, k=len(hits.rows)),
                             key="search_histogram", width="stretch")
     else:
         st.caption("Type a query and press Enter. Vector search embeds it with this workspace's own model; keyword "
@@ -123,8 +108,7 @@ with by_point:
         row = None
     neighbours = None
     if row is not None:
-        neighbours = search.point_neighbours(row, index=index, embeddings=found.embeddings,
-                                             layout_2d=data.layout_2d, k=int(point_k))
+        neighbours = cache.point_neighbours(str(path), version, int(row), int(point_k))
     hit_rows = neighbours.rows if neighbours is not None else np.zeros(0, np.int64)
     hit_labels = [f"<b>#{rank}</b> {data.hover[r]}" for rank, r in enumerate(hit_rows, start=1)]
     event = st.plotly_chart(search_figure(
@@ -141,9 +125,7 @@ with by_point:
     if neighbours is not None:
         source = data.points.iloc[row]
         st.text(f"Point {source['id']} (chunk {int(source['chunk'])}):\n{source['text']}")
-        table = pd.concat([pd.DataFrame({"rank": np.arange(1, len(neighbours.rows) + 1),
-                                         score_label: neighbours.scores, "map rank": neighbours.map_ranks}),
-                           data.points.iloc[neighbours.rows].reset_index(drop=True)], axis=1)
+        table = neighbours_table(neighbours, data.points, score_label)
         torn = int((neighbours.map_ranks > 5 * len(neighbours.rows)).sum())
         st.caption(f"{torn} of {len(neighbours.rows)} true neighbours are not even among the "
                    f"{5 * len(neighbours.rows)} nearest points on the map.")

@@ -6,17 +6,14 @@ import streamlit as st
 
 from explorer.encoders import MODELS
 from explorer.errors import InputError
-from explorer.workspace import Workspace
 from ui import cache
 from ui.figures import distributions_figure, map_figure
 from ui.safe import md
 from ui.widgets import download_csv, model_label, open_workspace_or_stop, show_table
 
-path = open_workspace_or_stop("Similarity")
-
-workspace = Workspace.open(path)
-version = workspace.version()
-manifest = cache.map_data(str(path), version).manifest
+opened = open_workspace_or_stop("Similarity")
+path, version = opened.path, opened.version
+manifest = opened.data.manifest
 st.title(f"Similarity in {md(manifest.name)}")
 st.caption(f"Cosine similarity between the {manifest.n_points:,} vectors of {manifest.model}. Read any score "
            "against the random-pair baseline: that is what 'unrelated' looks like for this model on this corpus.")
@@ -63,7 +60,7 @@ other = compare[0].selectbox("Other model", others, format_func=model_label, key
 if compare[1].button("Compare", key="compare_models") or st.session_state.get("compared_with") == other:
     st.session_state["compared_with"] = other
     overlap = cache.neighbourhood_overlap(str(path), version, other, 10)
-    data = cache.map_data(str(path), version)
+    data = opened.data
     st.metric(f"Mean share of the 10 nearest neighbours kept by {other}", f"{overlap.mean():.0%}")
     change = pd.Series(1.0 - overlap, name="neighbourhood change")
     st.plotly_chart(map_figure(data.layout_2d, data.hover, change,

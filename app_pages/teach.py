@@ -9,11 +9,10 @@ from explorer import teach
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.sample import news_articles_file
-from explorer.workspace import Workspace
-from ui import cache, state
+from ui import cache
 from ui.figures import map_figure, search_figure
 from ui.safe import md
-from ui.widgets import model_label, show_table
+from ui.widgets import model_label, open_workspace, show_table
 
 SENTENCES = ["The cat sits on the mat.", "A kitten is resting on a rug.", "Stock markets fell sharply today.",
              "Shares dropped steeply this morning.", "The dog chased the ball in the park."]
@@ -39,9 +38,8 @@ st.caption("The ideas behind embeddings, computed live with the bundled models. 
 model_id = st.selectbox("Model for the demos", available, index=available.index(DEFAULT_MODEL),
                         format_func=model_label, key="teach_model")
 encoder = cache.encoder(model_id)
-path = state.current_workspace()
-version = Workspace.open(path).version() if path is not None else None
-data = cache.map_data(str(path), version) if path is not None else None
+opened = open_workspace()
+path, version, data = (opened.path, opened.version, opened.data) if opened else (None, None, None)
 demos = st.tabs(["Cosine by hand", "Meaning vs words", "Vector arithmetic", "Concept axis", "Pitfalls",
                  "What a 2-D map distorts"])
 
@@ -230,11 +228,7 @@ with demos[5]:
             chosen.append((int(n_neighbors), float(min_dist)))
         point = st.number_input(f"Point whose 10 true neighbours to draw (row 0 to {n_points - 1})", 0, n_points - 1,
                                 0, key="distortion_point")
-        vectors = cache.search_data(str(path), version).embeddings.vectors[:n_points]
-        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-        similarity = unit @ unit[int(point)]
-        similarity[int(point)] = -np.inf
-        true_neighbours = np.argsort(-similarity)[:10]
+        true_neighbours = cache.true_neighbours(str(path), version, n_points, int(point))
         hover = data.hover[:n_points]
         for column, (n_neighbors, min_dist) in zip(settings, chosen):
             try:

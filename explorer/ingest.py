@@ -60,7 +60,8 @@ def choose_text_column(table: pd.DataFrame) -> ColumnChoice:
     reason = f"'{name}' has the longest texts ({lengths[name]:.0f} characters on average)"
     numeric = [column for column in skipped if column != name]
     if numeric:
-        reason += f"; {', '.join(repr(column) for column in numeric[:3])} hold numbers, not text"
+        verb = "holds" if len(numeric) == 1 else "hold"
+        reason += f"; {', '.join(repr(column) for column in numeric[:3])} {verb} numbers, not text"
     return ColumnChoice(name, reason + ".")
 
 

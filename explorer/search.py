@@ -324,3 +324,44 @@ def place_query(query_vector: Embeddings, *, index: VectorIndex, layout_coords: 
     """Where the query goes on the saved map, (c,) float32: UMAP's transform from its nearest corpus rows."""
     neighbours = index.search(query_vector, min(config.n_neighbors, len(index)))
     return place_points(neighbours, layout_coords, config=config)[0]
+
+
+@dataclass(frozen=True, eq=False)
+class SearchView:
+    """What the Search page shows for one query.
+
+    Attributes:
+        hits: the ranked results.
+        table: one row per result (rank, ids, scores, text, metadata).
+        origin: (2,) the query placed on the map, or None (keyword search has no query vector).
+        scores_to_all: (n,) the query's score against every point (None without a query vector).
+        cut: the worst score inside the top k (the histogram's mark).
+    """
+
+    hits: SearchHits
+    table: pd.DataFrame
+    origin: np.ndarray | None
+    scores_to_all: np.ndarray | None
+    cut: float | None
+
+
+def search_view(query: str, *, mode: str, k: int, index: VectorIndex, embeddings: Embeddings, points: pd.DataFrame,
+                layout_2d: np.ndarray, layout_config: LayoutConfig, encoder: Encoder | None = None,
+                keywords: KeywordIndex | None = None, query_vector: Embeddings | None = None) -> SearchView:
+    """Search, then place the query on the map and score it against every point, as the Search page shows it."""
+    hits = search(query, mode=mode, k=k, index=index, encoder=encoder, keywords=keywords, query_vector=query_vector)
+    if hits.query_vector is None:
+        return SearchView(hits, hits_table(hits, points), None, None, None)
+    origin = place_query(hits.query_vector, index=index, layout_coords=layout_2d, config=layout_config)
+    scores = similarity_to_all(embeddings.vectors, hits.query_vector.vectors[0], index.metric)
+    cut = None
+    if len(hits.rows):
+        cut = float(scores[hits.rows].max() if index.metric == "euclidean" else scores[hits.rows].min())
+    return SearchView(hits, hits_table(hits, points), origin, scores, cut)
+
+
+def neighbours_table(neighbours: PointNeighbours, points: pd.DataFrame, score_label: str) -> pd.DataFrame:
+    """One row per true neighbour: rank, score, rank on the map, then the point's own columns."""
+    return pd.concat([pd.DataFrame({"rank": np.arange(1, len(neighbours.rows) + 1), score_label: neighbours.scores,
+                                    "map rank": neighbours.map_ranks}),
+                      points.iloc[neighbours.rows].reset_index(drop=True)], axis=1)

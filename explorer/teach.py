@@ -262,3 +262,11 @@ def projection_quality(vectors: np.ndarray, coordinates: np.ndarray, *, n_neighb
     from sklearn.manifold import trustworthiness
 
     return float(trustworthiness(vectors, coordinates, n_neighbors=n_neighbors, metric="cosine"))
+
+
+def true_neighbours(vectors: np.ndarray, row: int, *, k: int = 10) -> np.ndarray:
+    """(k,) the rows of the k points nearest to ``row`` by cosine similarity (itself excluded), nearest first."""
+    unit = unit_rows(vectors)
+    similarity = unit @ unit[row]
+    similarity[row] = -np.inf
+    return np.argsort(-similarity, kind="stable")[: min(k, len(vectors) - 1)]

@@ -140,6 +140,33 @@ def index_recall(path: str, version: float, k: int) -> float:
     return search.index_recall(data.index, data.embeddings, k=k)
 
 
+@st.cache_data(max_entries=32, show_spinner="Searching…")
+def search_view(path: str, version: float, query: str, mode: str, k: int,
+                query_vector: np.ndarray | None = None) -> search.SearchView:
+    """One typed query's results, placed on the map; ``query_vector`` (1, d) replaces the typed text."""
+    data, found = map_data(path, version), search_data(path, version)
+    index = found.index
+    vector = None if query_vector is None else search.vector_from_upload(query_vector, index)
+    return search.search_view(
+        query, mode="vector" if vector is not None else mode, k=k, index=index, embeddings=found.embeddings,
+        points=data.points, layout_2d=data.layout_2d, layout_config=found.layout_config,
+        encoder=query_encoder(path, version) if mode != "keyword" and vector is None else None,
+        keywords=keyword_index(path, version) if mode != "vector" else None, query_vector=vector)
+
+
+@st.cache_data(max_entries=32, show_spinner="Finding the true neighbours…")
+def point_neighbours(path: str, version: float, row: int, k: int) -> search.PointNeighbours:
+    found = search_data(path, version)
+    return search.point_neighbours(row, index=found.index, embeddings=found.embeddings,
+                                   layout_2d=map_data(path, version).layout_2d, k=k)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def true_neighbours(path: str, version: float, n_points: int, row: int, k: int = 10) -> np.ndarray:
+    """(k,) the rows of the k nearest points (cosine) to ``row`` among the first ``n_points``."""
+    return teach.true_neighbours(search_data(path, version).embeddings.vectors[:n_points], row, k=k)
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the neighbour graph…")
 def cosine_graph(path: str, version: float) -> quality.CosineGraph:
     """Loaded (or, for non-cosine workspaces, built) once, then shared by every threshold and every k."""

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from explorer.encoders import DEFAULT_MODEL, MODELS, ModelSpec
+from explorer.errors import InputError
 from explorer.export import to_safe_csv
+from explorer.workspace import Workspace
+from ui import cache, state
+from ui.safe import md
 
 JS_MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -51,16 +56,39 @@ def show_table(frame: pd.DataFrame, **kwargs) -> None:
     st.dataframe(frame.astype({column: str for column in wide}), hide_index=True, width="stretch", **kwargs)
 
 
-def open_workspace_or_stop(title: str) -> Path:
-    """The open workspace's folder; without one, the page says how to get one and stops."""
-    from ui import state
+@dataclass(frozen=True, eq=False)
+class OpenWorkspace:
+    """The workspace a page shows: its folder, its version (the cache key that changes with every write) and what
+    the map draws (manifest, points, layout, clusters, flags)."""
 
+    path: Path
+    version: float
+    data: cache.MapData
+
+
+def open_workspace() -> OpenWorkspace | None:
+    """The current workspace, loaded through the cache; None when there is none. A folder that cannot be opened
+    (deleted, corrupt, of a newer format) is said on the page, which stops."""
     path = state.current_workspace()
     if path is None:
+        return None
+    try:
+        version = Workspace.open(path).version()
+        return OpenWorkspace(path, version, cache.map_data(str(path), version))
+    except (InputError, OSError, KeyError, ValueError) as error:
+        st.error(f"The workspace '{md(path.name)}' cannot be opened: {md(error)}. Build it again on the New "
+                 "workspace page, or pick another in the sidebar.")
+        st.stop()
+
+
+def open_workspace_or_stop(title: str) -> OpenWorkspace:
+    """The current workspace; without one, the page says how to get one and stops."""
+    opened = open_workspace()
+    if opened is None:
         st.title(title)
         st.info("No workspace yet: open the Map page to build the bundled sample, or build one on New workspace.")
         st.stop()
-    return path
+    return opened
 
 
 def models_to_compare(container, label: str, *, key: str) -> list[str]:

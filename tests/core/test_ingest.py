@@ -107,7 +107,7 @@ def test_guess_text_column_prefers_long_strings(tweets):
 def test_a_column_of_numbers_is_never_the_text_and_the_choice_says_why(tweets):
     table = pd.DataFrame({"text": ["12", "7.5", "-3", "1e3"], "label": ["a", "b", "a", "b"]})
     choice = choose_text_column(table)
-    assert choice.name == "label" and "'text' hold numbers" in choice.reason
+    assert choice.name == "label" and "'text' holds numbers" in choice.reason
     numbers_as_ints = choose_text_column(pd.DataFrame({"text": [1, 2, 3], "body": ["x y", "z", "w v"]}))
     assert numbers_as_ints.name == "body" and "'text'" in numbers_as_ints.reason
 
@@ -159,4 +159,4 @@ def test_cli_says_which_column_it_chose(tmp_path, capsys):
     source.write_text("text;label\r\n1;a\r\n2;b\r\n")
     assert cli.main(["build", str(source), "--out", str(tmp_path / "ws"), "--model", "tfidf-svd"]) == 2
     error = capsys.readouterr().err
-    assert "semicolons" in error and "text column 'label'" in error and "'text' hold numbers" in error
+    assert "semicolons" in error and "text column 'label'" in error and "'text' holds numbers" in error
