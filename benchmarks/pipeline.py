@@ -24,6 +24,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from explorer.workspace import files
+
 ROOT = Path(__file__).resolve().parent.parent
 MIN_CLUSTER_SIZE, MIN_SAMPLES = 15, 5
 METHODS = ("ours", "baseline")
@@ -97,9 +99,11 @@ def in_fresh_process(method: str, vectors_path: Path, texts_path: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def build_stages(texts: list[str], model_id: str, data_dir: Path) -> dict:
-    """Per-stage seconds of a whole workspace build in a fresh process (from the workspace's manifest)."""
+def build_stages(texts: list[str], model_id: str, data_dir: Path):
+    """The manifest of a whole workspace build in a fresh process (its timings are the per-stage seconds)."""
     import pandas as pd
+
+    from explorer.workspace import Workspace
 
     source = data_dir / "texts.csv"
     pd.DataFrame({"text": texts}).to_csv(source, index=False)
@@ -107,7 +111,7 @@ def build_stages(texts: list[str], model_id: str, data_dir: Path) -> dict:
     subprocess.run([sys.executable, "-m", "explorer", "build", str(source), "--out", str(data_dir / "ws"),
                     "--text-col", "text", "--model", model_id, "--no-chunking"],
                    check=True, cwd=ROOT, env=env, capture_output=True, text=True)
-    return json.loads((data_dir / "ws" / "workspace.json").read_text())
+    return Workspace.open(data_dir / "ws").manifest
 
 
 def main() -> None:
@@ -128,7 +132,7 @@ def main() -> None:
         manifest = build_stages(texts, args.model, folder)
         texts_path = folder / "texts.json"
         texts_path.write_text(json.dumps(manifest_texts(folder)))
-        vectors_path = folder / "ws" / "embeddings.npy"
+        vectors_path = folder / "ws" / files.EMBEDDINGS
         runs = {method: [] for method in METHODS}
         for _ in range(args.repeat):  # alternating, so that a slow spell of a shared machine hits both methods
             for method in METHODS:
@@ -153,9 +157,9 @@ def median_run(runs: list[dict]) -> dict:
 
 
 def manifest_texts(folder: Path) -> list[str]:
-    import pandas as pd
+    from explorer.workspace import Workspace
 
-    return pd.read_parquet(folder / "ws" / "points.parquet")["text"].tolist()
+    return Workspace.open(folder / "ws").texts()
 
 
 def print_report(report: dict) -> None:
