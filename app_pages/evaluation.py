@@ -33,8 +33,8 @@ if source == UPLOAD:
     queries = (queries_file.getvalue(), queries_file.name)
 else:
     example_corpus, example_queries = news_retrieval_example()
-    corpus = (example_corpus.to_csv(index=False).encode(), "corpus.csv")
-    queries = (example_queries.to_csv(index=False).encode(), "queries.csv")
+    corpus = (example_corpus.to_csv(index=False, lineterminator="\r\n").encode(), "corpus.csv")
+    queries = (example_queries.to_csv(index=False, lineterminator="\r\n").encode(), "queries.csv")
 
 controls = st.columns([3, 1])
 k = controls[1].number_input("k (failures are misses in the top k)", 1, 100, 10, key="evaluation_k")

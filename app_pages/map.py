@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer.errors import InputError
 from ui import cache, state, writes
-from ui.figures import MAX_DRAWN, map_figure
+from ui.figures import MAP_CONFIG, MAX_DRAWN, map_figure
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace, show_table
 
@@ -97,7 +97,7 @@ if shown is not None:
 figure = map_figure(coords, data.hover, colour, title=f"{manifest.name} · {colour_by}", keywords=keywords,
                     rows=shown)
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                        width="stretch")
+                        width="stretch", config=MAP_CONFIG)
 
 table = data.points.assign(cluster=[cluster_keywords.name(int(c)) for c in labels],
                            outlier_score=clustering.outlier_scores,
@@ -106,13 +106,14 @@ if data.flags is not None:
     table = pd.concat([table, data.flags.reset_index(drop=True)], axis=1)
 selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point})
 if selected:
-    st.subheader(f"{len(selected):,} selected points")
+    st.subheader(f"{len(selected):,} selected point{'s' if len(selected) != 1 else ''}")
     show_table(table.iloc[selected])
     download_csv(table.iloc[selected],
                  label="Download selection (CSV)",
                  file_name=f"{manifest.name}-selection.csv", key="download_selection")
 else:
-    st.caption("Drag a box or lasso on the map (or click a point) to list the selected rows here.")
+    st.caption("Click a point, or pick the box or lasso tool above the map and drag, to list the selected rows "
+               "here. Drag to pan, scroll to zoom.")
 
 st.subheader("Clusters")
 summary = (labels.value_counts().rename_axis("cluster").reset_index(name="points")

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.flags import decisions_table, pairs_table, word_diff
-from explorer.quality import outlier_table
+from explorer.flags import DEFAULT_THRESHOLD, word_diff
+from explorer.quality import DEFAULT_OUTLIER_K, outlier_table
 from ui import cache, writes
 from ui.figures import diff_html, map_figure
 from ui.safe import md
@@ -23,7 +23,7 @@ with outliers_tab:  # first, so the flags saved from the other tab use the k cho
                "neighbours, HDBSCAN's GLOSH score, and the Local Outlier Factor (LOF). The combined score is the "
                "mean of the three percentile ranks; the reasons say which scores put a point in their top 5%.")
     controls = st.columns([1, 1, 1])
-    k = int(controls[0].number_input("Neighbours (k)", 2, 30, 10, key="outlier_k",
+    k = int(controls[0].number_input("Neighbours (k)", 2, 30, DEFAULT_OUTLIER_K, key="outlier_k",
                                      help="Also used for the outlier scores saved with the duplicate decisions."))
     top = controls[1].number_input("Show the top", 1, 1000, 50, key="outlier_top")
     on_map = controls[2].toggle("Colour the map by outlier score", key="outlier_map")
@@ -45,13 +45,14 @@ with outliers_tab:  # first, so the flags saved from the other tab use the k cho
 with duplicates_tab:
     st.caption("Pairs whose cosine similarity reaches the threshold, found in the FAISS neighbour graph, and "
                "grouped into connected components. Identical texts (after cleaning) are counted separately.")
-    threshold = st.slider("Cosine threshold", 0.50, 1.00, 0.95, 0.005, key="duplicate_threshold", format="%.3f",
+    threshold = st.slider("Cosine threshold", 0.50, 1.00, DEFAULT_THRESHOLD, 0.005, key="duplicate_threshold",
+                          format="%.3f",
                           help="Two texts at or above this cosine similarity are called near-duplicates.")
     pairs = cache.duplicates(str(path), version, float(threshold))
     exact_groups = cache.exact_groups(str(path), version)
     chained = pairs.chained_groups()
     counts = st.columns(4)
-    counts[0].metric("Near-duplicate pairs", f"{len(pairs.a):,}")
+    counts[0].metric("Near-duplicate pairs", f"{pairs.n_pairs:,}")
     counts[1].metric("Groups", f"{pairs.n_groups:,}")
     counts[2].metric("Groups of identical texts", f"{len(exact_groups):,}")
     counts[3].metric("Chained groups", f"{len(chained):,}",
@@ -63,10 +64,13 @@ with duplicates_tab:
                    f"and {md(data.points['id'].iloc[second])} are only {score:.3f} similar, linked through other "
                    "members. "
                    "Review these before dropping anything.")
+    if pairs.capped:
+        st.caption(f"The review queue lists {len(pairs.a):,} of the {pairs.n_pairs:,} pairs: each group of identical "
+                   "texts once (its first row with each other member), and the pairs of different texts.")
     if len(pairs.a) == 0:
         st.info("No pair reaches this threshold: lower it to see the closest pairs.")
     else:
-        queue = pairs_table(pairs, data.points)
+        queue, decisions = cache.review_tables(str(path), version, float(threshold))
         st.subheader("Review queue")
         st.caption("Pairs sorted by closeness to the threshold: the ones a person should look at first.")
         position = st.columns([1, 3])[0].number_input(f"Pair (1 to {len(queue):,})", 1, len(queue), 1,
@@ -87,7 +91,6 @@ with duplicates_tab:
         st.caption("One row per group member. By default each group keeps its first row and drops the rest; change "
                    "any decision, then download the decisions or save them to the workspace (the map can colour, "
                    "filter and export by them).")
-        decisions = decisions_table(pairs, data.points, cache.search_data(str(path), version).embeddings)
         edited = st.data_editor(
             decisions.drop(columns="row").astype({"id": str}), hide_index=True, width="stretch",
             key=f"decisions-{threshold}", disabled=["id", "chunk", "group", "score", "text"],

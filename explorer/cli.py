@@ -240,7 +240,7 @@ def _dupes(args: argparse.Namespace) -> int:
     for row, group in enumerate(pairs.groups.tolist()):
         if group >= 0:
             members.setdefault(group, []).append(ids[row])
-    summary = {"threshold": pairs.threshold, "n_pairs": len(listed), "pairs": listed,
+    summary = {"threshold": pairs.threshold, "n_pairs": pairs.n_pairs, "n_listed": len(listed), "pairs": listed,
                "groups": [members[group] for group in sorted(members)],
                "exact_groups": [[ids[row] for row in group]
                                 for group in exact_duplicate_groups(points["text"].tolist())],
@@ -250,6 +250,9 @@ def _dupes(args: argparse.Namespace) -> int:
         return 0
     print(f"{summary['n_pairs']} pairs at cosine >= {pairs.threshold} in {len(summary['groups'])} groups; "
           f"{len(summary['exact_groups'])} groups of identical texts; {len(summary['chained_groups'])} chained groups")
+    if pairs.capped:
+        print(f"listing {len(listed):,} of the {pairs.n_pairs:,} pairs: each group of identical texts once, as its "
+              "first row with each other member")
     for pair in listed[:50]:
         print(f"{pair['score']:.4f}  {pair['a']}  {pair['b']}")
     return 0

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.errors import InputError
+from explorer.reduce import MIN_POINTS as MIN_DISTINCT
+from explorer.reduce import distinct_rows
 from explorer.types import Clustering
 
 
@@ -31,11 +33,16 @@ def cluster_points(points: np.ndarray, config: ClusterConfig = ClusterConfig()) 
         points: (n, k) float32, usually the 5-D clustering layout.
         config: HDBSCAN parameters.
 
-    A corpus smaller than ``min_cluster_size`` cannot form a cluster: every point is noise.
+    A corpus smaller than ``min_cluster_size`` cannot form a cluster: every point is noise. When the points sit
+    on fewer than ``MIN_DISTINCT`` distinct positions (a corpus of copies of a few texts), HDBSCAN's density has no
+    meaning: each group of at least ``min_cluster_size`` identical points is a cluster and the rest is noise.
     """
     n = len(points)
     if n <= config.min_cluster_size:
         return _all_noise(n)
+    representatives, inverse = distinct_rows(points)
+    if len(representatives) < MIN_DISTINCT:
+        return _identical_groups(inverse, config.min_cluster_size)
     import hdbscan
 
     min_samples = min(config.min_samples or config.min_cluster_size, n - 1)
@@ -44,6 +51,15 @@ def cluster_points(points: np.ndarray, config: ClusterConfig = ClusterConfig()) 
     outlier_scores = np.nan_to_num(model.outlier_scores_, nan=0.0)
     return Clustering(model.labels_.astype(np.int64), model.probabilities_.astype(np.float32),
                       outlier_scores.astype(np.float32))
+
+
+def _identical_groups(inverse: np.ndarray, min_cluster_size: int) -> Clustering:
+    sizes = np.bincount(inverse)
+    big = np.flatnonzero(sizes >= min_cluster_size)
+    number = np.full(len(sizes), -1, np.int64)
+    number[big] = np.arange(len(big))
+    labels = number[inverse]
+    return Clustering(labels, (labels >= 0).astype(np.float32), np.zeros(len(labels), np.float32))
 
 
 def _all_noise(n: int) -> Clustering:

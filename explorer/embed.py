@@ -30,11 +30,25 @@ def embed_texts(texts: list[str], encoder: Encoder, *, cache_dir: Path | None = 
         if progress:
             progress(len(texts), len(texts))
     else:
-        vectors = encoder.encode(texts, batch_size=batch_size, progress=progress)
+        vectors = _encode_once_each(texts, encoder, batch_size=batch_size, progress=progress)
         if cache_file is not None:
             store.save_array(cache_file, vectors, store.sidecar(
                 "embed", model=encoder.spec.id, fingerprint=encoder.fingerprint, n=len(texts), normalized=True))
     return Embeddings(vectors, encoder.spec.id, encoder.fingerprint, normalized=True)
+
+
+def _encode_once_each(texts: list[str], encoder: Encoder, *, batch_size: int,
+                      progress: Progress | None) -> np.ndarray:
+    """Encode each distinct text once and give its copies the same row: copies (retweets, boilerplate) cost
+    nothing, and are bitwise identical, which near-duplicate search and UMAP rely on to treat them as one."""
+    unique = pd.unique(pd.Series(texts, dtype=object))
+    if len(unique) == len(texts):
+        return encoder.encode(texts, batch_size=batch_size, progress=progress)
+    position = pd.Series(np.arange(len(unique)), index=unique)
+    report = None if progress is None else (lambda done, total: progress(
+        round(done / max(total, 1) * len(texts)), len(texts)))
+    vectors = encoder.encode(list(unique), batch_size=batch_size, progress=report)
+    return vectors[position.loc[texts].to_numpy()]
 
 
 def _cache_file(cache_dir: Path, fingerprint: str, texts: list[str]) -> Path:

@@ -17,21 +17,28 @@ import pandas as pd
 
 from explorer.errors import InputError
 from explorer.index import IndexConfig, VectorIndex
+from explorer.reduce import distinct_rows
 from explorer.similarity import unit_rows
 from explorer.types import Embeddings, Neighbors
 
 DEFAULT_THRESHOLD = 0.95
 MAX_GROUP_CHECK = 2_000
 """Above this many members, a group's weakest internal pair is estimated from a sample of members."""
+MAX_LISTED_PAIRS = 100_000
+"""Above this many pairs (a group of n identical texts alone has n(n-1)/2), pairs are counted, not all listed."""
 
 
 @dataclass(frozen=True, eq=False)
 class DuplicatePairs:
-    """Every pair of distinct rows with cosine similarity at or above ``threshold``.
+    """The pairs of rows with cosine similarity at or above ``threshold``: all of them counted, and listed while
+    there are at most ``MAX_LISTED_PAIRS``.
 
     Attributes:
-        a, b: (p,) int64 corpus rows, a < b, sorted by descending score.
-        scores: (p,) float32 cosine similarity.
+        a, b: (p,) int64 corpus rows, a < b, sorted by descending score: every pair, or above the listing bound,
+            each group of identical vectors as its first row paired with each other member and each pair of
+            distinct vectors once (by the first row of each), the first ``MAX_LISTED_PAIRS`` of those.
+        scores: (p,) float32 cosine similarity (1 between identical vectors).
+        n_pairs: how many pairs reach the threshold in all (``p`` unless the listing was capped).
         groups: (n,) int64 connected component of each row over these pairs; -1 for rows in no pair.
         weakest: dict group -> (weakest internal cosine, row, row): the least similar two members of the group,
             which may fall below the threshold when the group is a chain (A~B, B~C, A!~C).
@@ -43,6 +50,16 @@ class DuplicatePairs:
     scores: np.ndarray
     groups: np.ndarray
     weakest: dict[int, tuple[float, int, int]]
+    n_pairs: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_pairs < 0:
+            object.__setattr__(self, "n_pairs", len(self.a))
+
+    @property
+    def capped(self) -> bool:
+        """True when more pairs reach the threshold than are listed."""
+        return self.n_pairs > len(self.a)
 
     @property
     def n_groups(self) -> int:
@@ -71,8 +88,10 @@ def near_duplicates(embeddings: Embeddings, knn: Neighbors, threshold: float = D
                     index: VectorIndex | None = None) -> DuplicatePairs:
     """All pairs at or above ``threshold`` cosine, read off the cosine k-NN graph.
 
-    A row whose k-th neighbour still reaches the threshold may have more such neighbours than the graph holds:
-    those rows alone are searched again, with k doubled until the last neighbour falls below the threshold.
+    Copies of one vector (identical texts) are searched once, as one representative: their pairs are counted from
+    the group sizes, never enumerated, so memory stays linear in the rows however many copies there are. Among
+    distinct vectors, a row whose k-th neighbour still reaches the threshold may have more such neighbours than the
+    graph holds: those rows alone are searched again, with k doubled until the last neighbour falls below it.
 
     Args:
         knn: (n, k) cosine neighbours of every row, itself excluded (``cosine_neighbours``).
@@ -81,6 +100,29 @@ def near_duplicates(embeddings: Embeddings, knn: Neighbors, threshold: float = D
     threshold = check_threshold(threshold)
     if knn.metric != "cosine":
         raise InputError("Near-duplicates are defined by cosine similarity; give the cosine neighbour graph.")
+    representatives, inverse = distinct_rows(embeddings.vectors)
+    if len(representatives) == len(embeddings):
+        a, b, scores = _distinct_pairs(embeddings, knn, threshold, index)
+        groups = _components(len(embeddings), a, b, np.zeros(len(embeddings), bool))
+        return DuplicatePairs(threshold, a, b, scores, groups, _weakest_pairs(embeddings, groups))
+    distinct = Embeddings(embeddings.vectors[representatives], embeddings.model_id, embeddings.fingerprint,
+                          embeddings.normalized)
+    copies = np.bincount(inverse, minlength=len(representatives))
+    if len(distinct) > 1:
+        ra, rb, rs = _distinct_pairs(distinct, cosine_neighbours(distinct, k=min(knn.indices.shape[1],
+                                                                                 len(distinct) - 1)), threshold, None)
+    else:
+        ra = rb = np.zeros(0, np.int64)
+        rs = np.zeros(0, np.float32)
+    groups = _components(len(distinct), ra, rb, copies > 1)[inverse]
+    n_pairs = int((copies[ra] * copies[rb]).sum() + (copies * (copies - 1) // 2).sum())
+    a, b, scores = _row_pairs(inverse, copies, ra, rb, rs, complete=n_pairs <= MAX_LISTED_PAIRS)
+    return DuplicatePairs(threshold, a, b, scores, groups, _weakest_pairs(embeddings, groups), n_pairs)
+
+
+def _distinct_pairs(embeddings: Embeddings, knn: Neighbors, threshold: float,
+                    index: VectorIndex | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, scores) every pair of rows at or above ``threshold``, a < b, by descending score."""
     n, k = knn.indices.shape
     rows, others, scores = np.repeat(np.arange(n), k), knn.indices.ravel(), knn.scores.ravel()
     saturated = np.flatnonzero((knn.indices[:, -1] >= 0) & (knn.scores[:, -1] >= threshold)) if k else []
@@ -93,10 +135,32 @@ def near_duplicates(embeddings: Embeddings, knn: Neighbors, threshold: float = D
     pairs = pd.DataFrame({"a": a, "b": b, "score": scores[keep]}).drop_duplicates(["a", "b"])
     # One score per pair: the two directions of a pair carry the same cosine, up to float rounding.
     pairs = pairs.sort_values(["score", "a", "b"], ascending=[False, True, True], kind="stable")
-    a, b = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64)
-    groups = _components(n, a, b)
-    return DuplicatePairs(threshold, a, b, pairs["score"].to_numpy(np.float32), groups,
-                          _weakest_pairs(embeddings, groups))
+    return pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64), pairs["score"].to_numpy(np.float32)
+
+
+def _row_pairs(inverse: np.ndarray, copies: np.ndarray, ra: np.ndarray, rb: np.ndarray, rs: np.ndarray, *,
+               complete: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row pairs from pairs of distinct vectors: all of them when ``complete``, else each group of copies as a
+    star from its first row and each distinct pair by the first rows, the first ``MAX_LISTED_PAIRS``."""
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(copies)])
+    members = [order[starts[rep]:starts[rep + 1]] for rep in range(len(copies))]
+    parts = []
+    for rep in np.flatnonzero(copies > 1):
+        rows = members[rep]
+        first, second = (np.triu_indices(len(rows), k=1) if complete else
+                         (np.zeros(len(rows) - 1, np.int64), np.arange(1, len(rows))))
+        parts.append((rows[first], rows[second], np.ones(len(first), np.float32)))
+    for x, y, score in zip(ra.tolist(), rb.tolist(), rs.tolist()):
+        left, right = (members[x], members[y]) if complete else (members[x][:1], members[y][:1])
+        grid_a, grid_b = np.repeat(left, len(right)), np.tile(right, len(left))
+        parts.append((grid_a, grid_b, np.full(len(grid_a), score, np.float32)))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    a, b, scores = (np.concatenate(column) for column in zip(*parts))
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    ranked = np.lexsort((high, low, -scores))[:MAX_LISTED_PAIRS]
+    return low[ranked].astype(np.int64), high[ranked].astype(np.int64), scores[ranked]
 
 
 def _deeper_pairs(embeddings: Embeddings, rows: np.ndarray, threshold: float, k: int,
@@ -117,14 +181,15 @@ def _deeper_pairs(embeddings: Embeddings, rows: np.ndarray, threshold: float, k:
     return np.concatenate(found_rows), np.concatenate(found_others), np.concatenate(found_scores)
 
 
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(n,) component id per row over the pairs, numbered by first row; -1 for rows in no pair."""
+def _components(n: int, a: np.ndarray, b: np.ndarray, grouped: np.ndarray) -> np.ndarray:
+    """(n,) component id per row over the pairs, numbered by first row; -1 for rows in no pair and not marked in
+    ``grouped`` (rows that stand for several identical copies)."""
     import scipy.sparse
     import scipy.sparse.csgraph
 
     graph = scipy.sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
-    in_pair = np.zeros(n, bool)
+    in_pair = grouped.copy()
     in_pair[a], in_pair[b] = True, True
     rows = np.flatnonzero(in_pair)
     _, first, inverse = np.unique(labels[rows], return_index=True, return_inverse=True)

@@ -79,7 +79,7 @@ def save_flags(folder, texts: list[str], pairs: DuplicatePairs, outliers: Outlie
                drop_rows: set[int] | None = None) -> pd.DataFrame:
     """Compute the flags table and write it into the workspace folder, with the threshold and k it used."""
     table = flags_table(texts, pairs, outliers, drop_rows)
-    write_flags(folder, table, threshold=pairs.threshold, k=outliers.k, n_pairs=len(pairs.a),
+    write_flags(folder, table, threshold=pairs.threshold, k=outliers.k, n_pairs=pairs.n_pairs,
                 n_groups=pairs.n_groups)
     return table
 

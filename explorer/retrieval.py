@@ -54,7 +54,7 @@ def read_retrieval(corpus: pd.DataFrame, queries: pd.DataFrame) -> RetrievalSet:
     duplicated = doc_ids[doc_ids.duplicated()].unique()
     if len(duplicated):
         raise InputError(f"{len(duplicated)} doc_id(s) appear more than once in the corpus (e.g. "
-                         f"{', '.join(duplicated[:3])}); each document needs its own id.")
+                         f"{', '.join(map(str, duplicated[:3]))}); each document needs its own id.")
     texts = corpus[corpus_columns["text"]].astype("string").fillna("").map(clean_text)
     notes = []
     empty = texts == ""
@@ -70,7 +70,7 @@ def read_retrieval(corpus: pd.DataFrame, queries: pd.DataFrame) -> RetrievalSet:
     unknown = frame[~frame["relevant"].isin(row_of)]
     if len(unknown):
         notes.append(f"{len(unknown)} relevant_doc_id(s) are not in the corpus (e.g. "
-                     f"{', '.join(unknown['relevant'].unique()[:3])}); those labels were left out.")
+                     f"{', '.join(map(str, unknown['relevant'].unique()[:3]))}); those labels were left out.")
     query_ids, query_texts, relevant, dropped = [], [], [], []
     for query_id, rows in frame.groupby("query_id", sort=False):
         known = sorted({row_of[doc] for doc in rows["relevant"] if doc in row_of})

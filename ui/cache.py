@@ -13,6 +13,7 @@ import streamlit as st
 from explorer import (
     audit,
     compare,
+    flags,
     layout3d,
     map_building,
     pipeline,
@@ -176,6 +177,15 @@ def cosine_graph(path: str, version: float) -> quality.CosineGraph:
 @st.cache_data(max_entries=16, show_spinner="Finding near-duplicates in the neighbour graph…")
 def duplicates(path: str, version: float, threshold: float) -> DuplicatePairs:
     return quality.find_duplicates(Workspace.open(Path(path)), threshold, graph=cosine_graph(path, version))
+
+
+@st.cache_data(max_entries=16, show_spinner="Listing the pairs and groups…")
+def review_tables(path: str, version: float, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the review queue: one row per listed pair, closest to the threshold first; the decisions: one row per
+    group member with its default keep/drop) at ``threshold``."""
+    pairs, points = duplicates(path, version, threshold), map_data(path, version).points
+    return (flags.pairs_table(pairs, points),
+            flags.decisions_table(pairs, points, search_data(path, version).embeddings))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 from explorer.types import ClusterKeywords
 
 MAX_DRAWN = 100_000
+MAP_CONFIG = {"scrollZoom": True, "displaylogo": False}
+"""plotly's chart options for maps: the scroll wheel zooms."""
 MAX_CATEGORIES = 24
 NOISE_COLOUR = "rgba(150,150,150,0.45)"
 PALETTE = ("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #17becf #bcbd22 #7f7f7f "
@@ -67,8 +69,10 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
                                     name=html.escape(name, quote=False), marker={"color": colour_value}))
     figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
                          margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                         legend={"itemsizing": "constant", "font": {"size": 11}}, dragmode="lasso",
-                         hoverlabel={"align": "left"})
+                         legend={"itemsizing": "constant", "font": {"size": 11}},
+                         # Pan by default: Streamlit lets a click select a point only outside the lasso and box
+                         # modes (there plotly reads a click as no selection), which stay one toolbar click away.
+                         dragmode="pan", hoverlabel={"align": "left"})
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return figure

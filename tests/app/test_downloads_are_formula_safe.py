@@ -106,3 +106,35 @@ def test_negative_numbers_stay_numbers_and_carriage_returns_stay_in_their_cell()
     frame = pd.DataFrame({"id": ["\r@ID5", "=1", "plain"], "score": [-0.5, 2.0, -3.0], "n": [-1, 2, 3]})
     rows = list(csv.reader(io.StringIO(to_safe_csv(frame).decode(), newline="")))
     assert rows == [["id", "score", "n"], ["'\r@ID5", "-0.5", "-1"], ["'=1", "2.0", "2"], ["plain", "-3.0", "3"]]
+
+
+@pytest.mark.slow
+def test_audit_downloads(downloads, monkeypatch, tmp_path):
+    pairs = pd.read_csv(ROOT / "data" / "sample" / "sts_b_pairs.csv").head(60)
+    pairs["text_a"] = [f"{PREFIXES[row % 6]}{text}" for row, text in enumerate(pairs["text_a"])]
+    pairs["genre"] = [f"{PREFIXES[row % 6]}genre" for row in range(len(pairs))]
+    path = tmp_path / "pairs.csv"
+    pairs.to_csv(path, index=False, lineterminator="\r\n")  # a CR inside a cell stays in it
+    monkeypatch.setattr("explorer.sample.sts_pairs_file", lambda: path)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "audit.py"), default_timeout=300)
+    at.run()
+    at.radio(key="pairs_source").set_value("Example: 500 STS-B pairs (graded 0-5)").run()
+    at.multiselect(key="audit_models").select("tfidf-svd").run()
+    assert not at.exception and len(downloads) >= 2
+    for data in downloads.values():
+        _assert_safe(data)
+
+
+@pytest.mark.slow
+def test_evaluation_downloads(downloads, monkeypatch, news):
+    corpus = pd.DataFrame({"doc_id": [f"{PREFIXES[row % 6]}D{row}" for row in range(20)],
+                           "text": [f"{PREFIXES[row % 6]}{text}" for row, text in enumerate(news["text"].head(20))]})
+    queries = pd.DataFrame({"query_id": [f"@Q{row}" for row in range(20)],
+                            "query": [f"={title}" for title in news["title"].head(20)],
+                            "relevant_doc_id": corpus["doc_id"]})
+    monkeypatch.setattr("explorer.sample.news_retrieval_example", lambda: (corpus, queries))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=300)
+    at.run()
+    assert not at.exception and downloads
+    for data in downloads.values():
+        _assert_safe(data)

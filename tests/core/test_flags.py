@@ -232,3 +232,41 @@ def test_a_workspace_of_one_repeated_text_is_one_duplicate_group(tweets, minilm,
     assert (flags["exact_duplicate_group"] == 0).all()
     assert flags["duplicate_decision"].tolist() == ["keep"] + ["drop"] * 39
     assert np.isfinite(find_outliers(workspace, k=50).combined).all()
+
+
+def test_identical_copies_are_counted_not_enumerated(tweet_vectors, monkeypatch):
+    """600 copies of one real vector and 60 other real vectors, a few of them copied too: the pair count and the
+    groups equal brute force, while the listing stays linear (each group of copies as a star)."""
+    from explorer import flags
+
+    monkeypatch.setattr(flags, "MAX_LISTED_PAIRS", 1_000)
+    vectors = np.vstack([np.repeat(tweet_vectors.vectors[:1], 600, axis=0), tweet_vectors.vectors[1:61],
+                         tweet_vectors.vectors[5:8]])
+    embeddings = Embeddings(vectors, tweet_vectors.model_id, tweet_vectors.fingerprint, True)
+    found = near_duplicates(embeddings, cosine_neighbours(embeddings), 0.9)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    identical = (vectors[:, None, :] == vectors[None, :, :]).all(axis=2)
+    expected = np.triu((similarity >= 0.9) | identical, k=1)
+    assert found.n_pairs == int(expected.sum()) >= 600 * 599 // 2 and found.capped
+    assert len(found.a) <= 1_000 and (found.a < found.b).all()
+    listed = set(zip(found.a.tolist(), found.b.tolist()))
+    assert {(0, row) for row in range(1, 600)} <= listed  # the star of the big group
+    assert all(expected[a, b] for a, b in listed)
+    import scipy.sparse.csgraph
+
+    _, labels = scipy.sparse.csgraph.connected_components(expected | expected.T, directed=False)
+    in_pair = (expected | expected.T).any(axis=1)
+    ours = found.groups
+    assert ((ours >= 0) == in_pair).all()
+    for group in set(ours[ours >= 0].tolist()):
+        assert len(set(labels[ours == group].tolist())) == 1
+
+
+def test_small_groups_of_copies_are_still_listed_in_full(tweet_vectors):
+    vectors = np.vstack([np.repeat(tweet_vectors.vectors[:1], 5, axis=0), tweet_vectors.vectors[1:40]])
+    embeddings = Embeddings(vectors, tweet_vectors.model_id, tweet_vectors.fingerprint, True)
+    found = near_duplicates(embeddings, cosine_neighbours(embeddings, k=3), 0.95)
+    assert {(a, b) for a, b in zip(found.a.tolist(), found.b.tolist()) if b < 5} == {
+        (a, b) for a in range(5) for b in range(a + 1, 5)}
+    assert not found.capped and found.scores[0] == 1.0

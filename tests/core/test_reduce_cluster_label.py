@@ -387,3 +387,12 @@ def test_spectral_start_is_umap_learns(topical):
     theirs = umap_spectral_layout(np.zeros((n, 1)), chain, 2, np.random.RandomState(0), metric="cosine")
     for column in range(2):
         assert abs(np.corrcoef(ours[:, column], theirs[:, column])[0, 1]) > 0.999
+
+
+def test_points_on_a_few_positions_cluster_by_position():
+    from explorer.cluster import ClusterConfig, cluster_points
+
+    points = np.vstack([np.zeros((60, 5)), np.ones((20, 5)), np.full((3, 5), 2.0)]).astype(np.float32)
+    clustering = cluster_points(points, ClusterConfig(min_cluster_size=15, min_samples=5))
+    assert clustering.labels.tolist() == [0] * 60 + [1] * 20 + [-1] * 3
+    assert clustering.probabilities.tolist() == [1.0] * 80 + [0.0] * 3

@@ -103,6 +103,19 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     plot.wait_for(timeout=60_000)
     time.sleep(2)
 
+    # A click selects the point under it (the map opens in pan mode, where Streamlit lets clicks select).
+    point = page.evaluate("""() => {
+      const chart = document.querySelector('.js-plotly-plot');
+      const trace = chart._fullData.find(t => t.x && t.x.length > 0);
+      const area = chart.querySelector('.nsewdrag').getBoundingClientRect();
+      return {x: area.left + chart._fullLayout.xaxis.l2p(trace.x[0]),
+              y: area.top + chart._fullLayout.yaxis.l2p(trace.y[0])};
+    }""")
+    page.mouse.click(point["x"], point["y"])
+    page.get_by_text("1 selected point", exact=True).wait_for(timeout=60_000)
+
+    plot.hover()
+    page.locator("[data-title='Lasso Select']").first.click()
     box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     left, top, width, height = box["x"], box["y"], box["width"], box["height"]
     page.mouse.move(left + width * 0.05, top + height * 0.05)
@@ -110,7 +123,7 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     for x, y in ((0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.06)):
         page.mouse.move(left + width * x, top + height * y, steps=8)
     page.mouse.up()
-    page.get_by_text("selected points").wait_for(timeout=60_000)
+    page.get_by_text("150 selected points").wait_for(timeout=60_000)
     # Streamlit renders a rerun's elements one by one: wait for them rather than asserting at once.
     page.get_by_role("button", name="Download selection (CSV)").wait_for(timeout=30_000)
     page.locator("[data-testid=stDataFrame]").nth(1).wait_for(timeout=30_000)
