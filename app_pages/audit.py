@@ -22,6 +22,12 @@ st.caption("Is the model good enough for retrieval on your data? Give pairs of t
 example = sts_pairs_file()
 st.download_button("Download the example pairs file (CSV)", example.read_bytes(), file_name=example.name,
                    mime="text/csv", key="download_example")
+# The controls come before the data: rendered on every run, they keep their values while a file is being chosen
+# (a widget skipped by a run loses its state, and the page would then report values the controls no longer show).
+controls = st.columns([2, 1])
+threshold = controls[1].slider("Threshold (cosine)", -1.0, 1.0, DEFAULT_THRESHOLD, 0.01, key="audit_threshold")
+models = models_to_compare(controls[0], "Models (pick several to compare them; the first is shown in detail)",
+                           key="audit_models")
 source = st.radio("Pairs", [UPLOAD, EXAMPLE], horizontal=True, key="pairs_source")
 if source == UPLOAD:
     upload = st.file_uploader("Pairs file", type=[ext.lstrip(".") for ext in FORMATS], key="pairs_file")
@@ -31,10 +37,6 @@ if source == UPLOAD:
 else:
     data, filename = example.read_bytes(), example.name
 
-controls = st.columns([2, 1])
-threshold = controls[1].slider("Threshold (cosine)", -1.0, 1.0, DEFAULT_THRESHOLD, 0.01, key="audit_threshold")
-models = models_to_compare(controls[0], "Models (pick several to compare them; the first is shown in detail)",
-                           key="audit_models")
 audits = {}
 try:
     for model_id in models:

@@ -22,7 +22,12 @@ st.caption("Would search find the right documents? Upload the corpus (`doc_id, t
            "(`query_id, query, relevant_doc_id`, one row per relevant document). Each model embeds both, the "
            "corpus goes into a FAISS index (cosine), and every query is searched. Rule of thumb: recall@10 above "
            "0.9 is good, below 0.7 is not.")
-source = st.radio("Data", [EXAMPLE, UPLOAD], horizontal=True, key="evaluation_source")
+# The controls come before the data, so they keep their values while files are being chosen (see the audit page).
+controls = st.columns([3, 1])
+k = controls[1].number_input("k (failures are misses in the top k)", 1, 100, 10, key="evaluation_k")
+models = models_to_compare(controls[0], "Models (pick several to compare them)", key="evaluation_models")
+# Nothing runs until the user picks the data: the example takes seconds per model.
+source = st.radio("Data", [UPLOAD, EXAMPLE], horizontal=True, key="evaluation_source")
 if source == UPLOAD:
     columns = st.columns(2)
     corpus_file = columns[0].file_uploader("Corpus", type=TYPES, key="evaluation_corpus")
@@ -36,9 +41,6 @@ else:
     corpus = (example_corpus.to_csv(index=False, lineterminator="\r\n").encode(), "corpus.csv")
     queries = (example_queries.to_csv(index=False, lineterminator="\r\n").encode(), "queries.csv")
 
-controls = st.columns([3, 1])
-k = controls[1].number_input("k (failures are misses in the top k)", 1, 100, 10, key="evaluation_k")
-models = models_to_compare(controls[0], "Models (pick several to compare them)", key="evaluation_models")
 reports = {}
 try:
     for model_id in models:

@@ -135,6 +135,7 @@ def test_evaluation_downloads(downloads, monkeypatch, news):
     monkeypatch.setattr("explorer.sample.news_retrieval_example", lambda: (corpus, queries))
     at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=300)
     at.run()
+    at.radio(key="evaluation_source").set_value("Example: 40 news articles, each title finding its article").run()
     assert not at.exception and downloads
     for data in downloads.values():
         _assert_safe(data)

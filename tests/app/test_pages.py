@@ -332,6 +332,12 @@ def test_audit_page_on_the_example_pairs():
     assert "wrong side of 0.50" in at.subheader[0].value
     at.multiselect(key="audit_models").select("wordllama-l2").run()
     assert not at.exception
+    # Switching to Upload (no file yet) and back keeps the controls and the figures in one state.
+    at.radio(key="pairs_source").set_value("Upload a pairs file").run()
+    assert at.slider(key="audit_threshold").value == 0.5
+    assert at.multiselect(key="audit_models").value == ["all-MiniLM-L6-v2", "wordllama-l2"]
+    at.radio(key="pairs_source").set_value("Example: 500 STS-B pairs (graded 0-5)").run()
+    assert at.metric[1].label == "Relevant ≥ 0.50" and at.slider(key="audit_threshold").value == 0.5
     comparison = at.dataframe[0].value
     assert comparison["model"].tolist() == ["all-MiniLM-L6-v2", "wordllama-l2"]
     assert comparison["auc"].iloc[0] > comparison["auc"].iloc[1]  # MiniLM beats static word vectors on STS
@@ -341,6 +347,8 @@ def test_audit_page_on_the_example_pairs():
 @pytest.mark.slow
 def test_evaluation_page_compares_models_and_maps_a_failure():
     at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=TIMEOUT).run()
+    assert not at.get("plotly_chart")  # nothing runs before the user picks the data
+    at.radio(key="evaluation_source").set_value("Example: 40 news articles, each title finding its article").run()
     assert not at.exception
     at.multiselect(key="evaluation_models").select("wordllama-l2").run()
     assert not at.exception
