@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer.cluster import SELECTIONS, clustering_problem
 from explorer.errors import InputError
 from ui import cache, state, writes
 from ui.figures import MAP_CONFIG, MAX_DRAWN, map_figure
@@ -39,8 +40,9 @@ st.caption(f"{manifest.n_points:,} points from {manifest.n_documents:,} document
 for note in manifest.notes:
     st.info(md(note))
 if own is not None:
-    st.info(f"You are looking at your own re-clustering (minimum cluster size {own[0]}, min samples {own[1]}). "
-            f"Others still see the saved clusters (minimum cluster size {manifest.config.cluster.min_cluster_size}).")
+    st.info(f"You are looking at your own re-clustering (minimum cluster size {own[0]}, min samples {own[1]}, "
+            f"{own[2]} selection). Others still see the saved clusters (minimum cluster size "
+            f"{manifest.config.cluster.min_cluster_size}).")
     keep, discard = st.columns([1, 1])
     if keep.button("Save this clustering for everyone", key="save_clustering", type="primary"):
         writes.save_clustering(path, result)
@@ -64,14 +66,37 @@ with controls[3].popover("Clustering"):
                                            key="min_cluster_size")
         min_samples = st.number_input("Min samples", 1, 10_000, int(current.min_samples or min_cluster_size),
                                       key="min_samples", help="Higher: more points called noise.")
+        leaf = st.toggle("Leaf selection", value=current.selection == "leaf", key="leaf_selection",
+                         help="HDBSCAN's leaf clusters: many small, homogeneous clusters instead of a few big ones.")
         if st.form_submit_button("Re-cluster", help="Re-runs HDBSCAN only; the UMAP layout is kept. You see the "
                                                      "result first; save it to show it to everyone."):
+            choice = (int(min_cluster_size), int(min_samples), "leaf" if leaf else "eom")
             try:
-                cache.reclustering(str(path), version, int(min_cluster_size), int(min_samples))
+                cache.reclustering(str(path), version, *choice)
             except InputError as error:
                 st.error(md(error))
             else:
-                state.keep_own_clustering(path, int(min_cluster_size), int(min_samples))
+                state.keep_own_clustering(path, *choice)
+                st.rerun()
+
+problem = clustering_problem(clustering)
+if problem:
+    st.warning(problem)
+    with st.expander("Try other cluster settings (seconds: HDBSCAN only, on the saved 5-D layout)"):
+        selection = st.radio("Selection", SELECTIONS, horizontal=True, key="sweep_selection",
+                             format_func={"eom": "excess of mass (default)", "leaf": "leaf"}.get)
+        if st.toggle("Show clusters, noise and the largest cluster's share for each setting", key="run_sweep"):
+            sweep = cache.cluster_sweep(str(path), version, selection)
+            show_table(sweep, column_config={name: st.column_config.NumberColumn(format="percent") for name in (
+                "noise_share", "largest_share")})
+            options = list(sweep.index)
+            picked = st.selectbox("Setting to try", options, key="sweep_pick", format_func=lambda row: (
+                f"min cluster size {sweep.loc[row, 'min_cluster_size']}, min samples {sweep.loc[row, 'min_samples']}"
+                f": {sweep.loc[row, 'clusters']} clusters, {sweep.loc[row, 'noise_share']:.0%} noise, largest "
+                f"{sweep.loc[row, 'largest_share']:.0%}"))
+            if st.button("Look at the map with this setting", key="apply_sweep"):
+                row = sweep.loc[picked]
+                state.keep_own_clustering(path, int(row["min_cluster_size"]), int(row["min_samples"]), selection)
                 st.rerun()
 
 if len(data.points) > MAX_DRAWN:

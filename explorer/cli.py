@@ -74,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
 
+    recluster = commands.add_parser("recluster", help="cluster a workspace again (HDBSCAN on its saved 5-D layout)")
+    recluster.add_argument("workspace", type=Path)
+    recluster.add_argument("--min-cluster-size", type=int,
+                           help=f"HDBSCAN (default: the workspace's, first {ClusterConfig.min_cluster_size})")
+    recluster.add_argument("--min-samples", type=int, help="HDBSCAN (default: the workspace's)")
+    recluster.add_argument("--leaf", action="store_true", help="leaf selection: many small, homogeneous clusters")
+    recluster.add_argument("--sweep", action="store_true",
+                           help="save nothing; list clusters, noise and the largest cluster's share for a grid of "
+                                "settings")
+    recluster.add_argument("--json", action="store_true")
+    recluster.set_defaults(handler=_recluster)
+
     dupes = commands.add_parser("dupes", help="near-duplicate pairs and groups of a workspace")
     dupes.add_argument("workspace", type=Path)
     dupes.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD,
@@ -217,6 +229,37 @@ def _search(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for result in results:
         print(f"{result['rank']:>3}  {result['score']:.4f}  {result['id']}#{result['chunk']}  {result['text'][:100]}")
+    return 0
+
+
+def _recluster(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from explorer.cluster import clustering_problem
+    from explorer.recluster import recluster, sweep_clusters
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    selection = "leaf" if args.leaf else "eom"
+    if args.sweep:
+        table = sweep_clusters(workspace.layout(5), selection=selection)
+        if args.json:
+            print(json.dumps(table.to_dict("records")))
+        else:
+            print(table.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
+        return 0
+    current = workspace.manifest.config.cluster
+    config = replace(current, selection=selection, **_given(min_cluster_size=args.min_cluster_size,
+                                                            min_samples=args.min_samples))
+    clustering = recluster(workspace, config)
+    summary = {"min_cluster_size": config.min_cluster_size, "min_samples": config.min_samples,
+               "selection": config.selection, "n_clusters": clustering.n_clusters,
+               "noise_fraction": clustering.noise_fraction, "problem": clustering_problem(clustering)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for field, value in summary.items():
+            print(f"{field:>16}: {value}")
     return 0
 
 

@@ -11,19 +11,30 @@ from explorer.reduce import MIN_POINTS as MIN_DISTINCT
 from explorer.reduce import distinct_rows
 from explorer.types import Clustering
 
+SELECTIONS = ("eom", "leaf")
+DOMINANT_SHARE = 0.5
+"""A clustering whose largest cluster, or whose noise, holds more than this share of the points says little."""
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """HDBSCAN parameters; ``min_samples=None`` means equal to ``min_cluster_size``."""
+    """HDBSCAN parameters; ``min_samples=None`` means equal to ``min_cluster_size``.
+
+    ``selection``: HDBSCAN's cluster selection, ``eom`` (excess of mass: the most persistent clusters, often a
+    few big ones) or ``leaf`` (the leaves of the cluster tree: many small, homogeneous clusters).
+    """
 
     min_cluster_size: int = 15
     min_samples: int | None = 5
+    selection: str = "eom"
 
     def __post_init__(self) -> None:
         if self.min_cluster_size < 2:
             raise InputError("Minimum cluster size must be at least 2.")
         if self.min_samples is not None and self.min_samples < 1:
             raise InputError("min_samples must be at least 1.")
+        if self.selection not in SELECTIONS:
+            raise InputError(f"Cluster selection must be one of {', '.join(SELECTIONS)}, not '{self.selection}'.")
 
 
 def cluster_points(points: np.ndarray, config: ClusterConfig = ClusterConfig()) -> Clustering:
@@ -47,7 +58,8 @@ def cluster_points(points: np.ndarray, config: ClusterConfig = ClusterConfig()) 
 
     min_samples = min(config.min_samples or config.min_cluster_size, n - 1)
     model = hdbscan.HDBSCAN(min_cluster_size=config.min_cluster_size, min_samples=min_samples,
-                            core_dist_n_jobs=1).fit(points.astype(np.float64))
+                            cluster_selection_method=config.selection, core_dist_n_jobs=1).fit(
+                                points.astype(np.float64))
     outlier_scores = np.nan_to_num(model.outlier_scores_, nan=0.0)
     return Clustering(model.labels_.astype(np.int64), model.probabilities_.astype(np.float32),
                       outlier_scores.astype(np.float32))
@@ -64,6 +76,21 @@ def _identical_groups(inverse: np.ndarray, min_cluster_size: int) -> Clustering:
 
 def _all_noise(n: int) -> Clustering:
     return Clustering(np.full(n, -1, np.int64), np.zeros(n, np.float32), np.zeros(n, np.float32))
+
+
+def clustering_problem(clustering: Clustering) -> str | None:
+    """A sentence when the clustering says little: one cluster holding most points, or mostly noise."""
+    labels = clustering.labels
+    if not len(labels):
+        return None
+    if clustering.noise_fraction > DOMINANT_SHARE:
+        return (f"{clustering.noise_fraction:.0%} of the points are unclustered: try a smaller minimum cluster size "
+                "or min samples, or leaf selection.")
+    sizes = np.bincount(labels[labels >= 0])
+    if len(sizes) and sizes.max() / len(labels) > DOMINANT_SHARE:
+        return (f"One cluster holds {sizes.max() / len(labels):.0%} of the points, so the clusters say little about "
+                "the corpus: try leaf selection, or a smaller minimum cluster size.")
+    return None
 
 
 def check_cluster_config(config: ClusterConfig, n_points: int) -> str | None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from explorer.cluster import ClusterConfig
+from explorer.cluster import ClusterConfig, cluster_points
 from explorer.label import document_terms
 from explorer.map_building import cluster_and_label
 from explorer.quality import cosine_graph, find_duplicates, find_outliers, save_flags
@@ -56,3 +57,23 @@ def _refresh_outlier_flags(workspace: Workspace, glosh: np.ndarray) -> None:
     graph = cosine_graph(workspace)
     save_flags(workspace.path, texts, find_duplicates(workspace, flags.threshold, graph=graph),
                find_outliers(workspace, flags.k, graph=graph, glosh=glosh), drops)
+
+
+SWEEP_SIZES = (5, 10, 15, 25, 50, 100)
+SWEEP_SAMPLES = (1, 5, 15)
+
+
+def sweep_clusters(points_5d: np.ndarray, *, selection: str = "eom", sizes: tuple[int, ...] = SWEEP_SIZES,
+                   samples: tuple[int, ...] = SWEEP_SAMPLES) -> pd.DataFrame:
+    """HDBSCAN on the 5-D layout for each minimum cluster size and min samples: one row each with the number of
+    clusters, the share of noise and the largest cluster's share of all points."""
+    rows = []
+    for min_cluster_size in sizes:
+        for min_samples in samples:
+            clustering = cluster_points(points_5d, ClusterConfig(min_cluster_size, min_samples, selection))
+            labels = clustering.labels
+            largest = np.bincount(labels[labels >= 0]).max() / len(labels) if (labels >= 0).any() else 0.0
+            rows.append({"min_cluster_size": min_cluster_size, "min_samples": min_samples, "selection": selection,
+                         "clusters": clustering.n_clusters, "noise_share": clustering.noise_fraction,
+                         "largest_share": float(largest)})
+    return pd.DataFrame(rows)

@@ -91,9 +91,16 @@ def layout_3d(path: str, version: float) -> np.ndarray:
 
 
 @st.cache_data(max_entries=16, show_spinner="Re-clustering (HDBSCAN on the saved 5-D layout)…")
-def reclustering(path: str, version: float, min_cluster_size: int, min_samples: int) -> recluster.Reclustering:
+def reclustering(path: str, version: float, min_cluster_size: int, min_samples: int,
+                 selection: str = "eom") -> recluster.Reclustering:
     """A session's own clustering with other parameters; nothing is written until the user saves it."""
-    return recluster.compute_clusters(Workspace.open(Path(path)), ClusterConfig(min_cluster_size, min_samples))
+    return recluster.compute_clusters(Workspace.open(Path(path)),
+                                      ClusterConfig(min_cluster_size, min_samples, selection))
+
+
+@st.cache_data(max_entries=8, show_spinner="Trying cluster settings on the saved 5-D layout…")
+def cluster_sweep(path: str, version: float, selection: str) -> pd.DataFrame:
+    return recluster.sweep_clusters(Workspace.open(Path(path)).layout(5), selection=selection)
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the file…")

@@ -48,14 +48,14 @@ def open_workspace(path: Path) -> None:
 OWN_CLUSTERING = "own_clustering"
 
 
-def own_clustering(path: Path) -> tuple[int, int] | None:
-    """The (min cluster size, min samples) of this session's unsaved re-clustering of ``path``, if any."""
+def own_clustering(path: Path) -> tuple[int, int, str] | None:
+    """The (min cluster size, min samples, selection) of this session's unsaved re-clustering of ``path``."""
     own = st.session_state.get(OWN_CLUSTERING)
-    return (own[1], own[2]) if own and own[0] == str(path) else None
+    return tuple(own[1:]) if own and own[0] == str(path) else None
 
 
-def keep_own_clustering(path: Path, min_cluster_size: int, min_samples: int) -> None:
-    st.session_state[OWN_CLUSTERING] = (str(path), min_cluster_size, min_samples)
+def keep_own_clustering(path: Path, min_cluster_size: int, min_samples: int, selection: str) -> None:
+    st.session_state[OWN_CLUSTERING] = (str(path), min_cluster_size, min_samples, selection)
 
 
 def forget_own_clustering() -> None:

@@ -408,3 +408,27 @@ def test_teaching_page_runs_every_demo_with_its_presets(small_workspace):
     assert sum(metric.label == "Trustworthiness" for metric in at.metric) == 3
     at.text_input(key="analogy_expected").set_value("bread").run()
     assert any("does not hold" in box.value for box in at.warning)
+
+
+def test_map_page_offers_a_sweep_when_one_cluster_dominates(tweets, tweet_vectors):
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+    from explorer.workspace import workspaces_root
+
+    rng = np.random.default_rng(0)
+    vectors = np.asarray(tweet_vectors.vectors).copy()
+    vectors[:330] = vectors[0] + rng.normal(scale=0.01, size=(330, vectors.shape[1]))  # one tight blob
+    workspace = build_workspace(tweets.head(400), BuildConfig(IngestConfig("text")), workspaces_root() / "blob",
+                                source="blob", vectors=vectors.astype(np.float32))
+    at = _map_page(workspace.path)
+    assert not at.exception
+    assert any("One cluster holds" in warning.value for warning in at.warning)
+    at.toggle(key="run_sweep").set_value(True).run()
+    assert not at.exception
+    sweep = at.dataframe[0].value
+    assert {"min_cluster_size", "min_samples", "clusters", "noise_share", "largest_share"} <= set(sweep.columns)
+    at.button(key="apply_sweep").click().run()
+    assert not at.exception and any("your own re-clustering" in info.value for info in at.info)

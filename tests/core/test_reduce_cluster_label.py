@@ -396,3 +396,44 @@ def test_points_on_a_few_positions_cluster_by_position():
     clustering = cluster_points(points, ClusterConfig(min_cluster_size=15, min_samples=5))
     assert clustering.labels.tolist() == [0] * 60 + [1] * 20 + [-1] * 3
     assert clustering.probabilities.tolist() == [1.0] * 80 + [0.0] * 3
+
+
+def test_a_sweep_reports_what_each_setting_gives_and_leaf_splits_more(small_workspace):
+    from explorer.cluster import ClusterConfig, cluster_points, clustering_problem
+    from explorer.recluster import sweep_clusters
+
+    points = small_workspace.layout(5)
+    sweep = sweep_clusters(points, sizes=(5, 25), samples=(1, 5))
+    assert list(sweep.columns) == ["min_cluster_size", "min_samples", "selection", "clusters", "noise_share",
+                                   "largest_share"] and len(sweep) == 4
+    for row in sweep.itertuples():
+        reference = cluster_points(points, ClusterConfig(row.min_cluster_size, row.min_samples))
+        labels = reference.labels
+        assert row.clusters == reference.n_clusters and row.noise_share == pytest.approx(reference.noise_fraction)
+        assert row.largest_share == pytest.approx(np.bincount(labels[labels >= 0]).max() / len(labels))
+    leaf = sweep_clusters(points, selection="leaf", sizes=(5,), samples=(1,))
+    assert leaf["clusters"].iloc[0] >= sweep["clusters"].iloc[0]
+    from explorer.types import Clustering
+
+    one_big = Clustering(np.array([0] * 80 + [1] * 20), np.ones(100, np.float32), np.zeros(100, np.float32))
+    assert "One cluster holds 80%" in clustering_problem(one_big)
+    mostly_noise = Clustering(np.array([-1] * 70 + [0] * 30), np.ones(100, np.float32), np.zeros(100, np.float32))
+    assert "70% of the points are unclustered" in clustering_problem(mostly_noise)
+
+
+def test_cli_recluster_sweep_and_leaf(small_workspace, tmp_path, capsys):
+    import json
+    import shutil
+
+    from explorer import cli
+    from explorer.workspace import Workspace
+
+    copy = shutil.copytree(small_workspace.path, tmp_path / "copy")
+    assert cli.main(["recluster", str(copy), "--sweep", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 18 and {row["selection"] for row in rows} == {"eom"}
+    assert cli.main(["recluster", str(copy), "--leaf", "--min-cluster-size", "5", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    saved = Workspace.open(copy)
+    assert summary["selection"] == "leaf" and saved.manifest.config.cluster.selection == "leaf"
+    assert saved.clustering().config.min_cluster_size == 5 and summary["n_clusters"] == saved.manifest.n_clusters
