@@ -1,11 +1,15 @@
 """Map: the corpus as a UMAP scatter, coloured by HDBSCAN cluster or metadata; select points to list them."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from explorer.cluster import SELECTIONS, clustering_problem
 from explorer.errors import InputError
+from explorer.sample import sample_workspace_path
+from explorer.workspace import build_running, read_progress
 from ui import cache, state, writes
 from ui.figures import MAP_CONFIG, MAX_DRAWN, map_figure
 from ui.safe import md
@@ -20,10 +24,16 @@ SHOW = {"All points": None, "Near-duplicates": lambda flags: flags["duplicate_gr
 opened = open_workspace()
 if opened is None:
     st.title("Embedding Explorer")
-    st.info("First launch: embedding the bundled sample (3,008 health-news tweets) with all-MiniLM-L6-v2. "
-            "This takes about a minute once; later launches reuse the saved results.")
-    if state.current_workspace() is None:
-        writes.build_sample()
+    st.info("First launch: the bundled sample (3,008 health-news tweets) is being embedded with all-MiniLM-L6-v2 "
+            "and mapped; this happens once, later launches reuse it. Meanwhile, build your own on New workspace.")
+    build = writes.start_sample_build()
+    progress = read_progress(sample_workspace_path())
+    st.progress(progress.fraction if progress else 0.0,
+                text=progress.sentence() if progress else "Starting (loading the model and the texts)…")
+    if build is not None and not build.running and build.error and not build_running(sample_workspace_path()):
+        st.error(f"The sample could not be built: {md(build.error)}")
+        st.stop()
+    time.sleep(1)
     st.rerun()
 
 path, version, data = opened.path, opened.version, opened.data

@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--json", action="store_true", help="print the workspace summary as JSON")
     build.set_defaults(handler=_build)
 
+    sample = commands.add_parser("sample", help="build the bundled sample's workspace (the app's first map), unless "
+                                                "it exists; the app shows this build's progress")
+    sample.add_argument("--force", action="store_true", help="build it again even if it exists")
+    sample.add_argument("--json", action="store_true")
+    sample.set_defaults(handler=_sample)
+
     info = commands.add_parser("info", help="summarise a workspace")
     info.add_argument("workspace", type=Path)
     info.add_argument("--json", action="store_true")
@@ -162,6 +168,19 @@ def _build(args: argparse.Namespace) -> int:
     if vectors is not None and args.model:
         raise InputError("Give either --model or --vectors, not both.")
     workspace = build_workspace(table, config, args.out, source=str(args.input), vectors=vectors)
+    _print_summary(workspace.manifest, as_json=args.json)
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from explorer.sample import build_sample_workspace, sample_workspace_path
+    from explorer.workspace import MANIFEST, Workspace, build_running
+
+    out = sample_workspace_path()
+    if build_running(out):
+        print("note: the sample is being built by another process", file=sys.stderr)
+        return 0
+    workspace = Workspace.open(out) if (out / MANIFEST).is_file() and not args.force else build_sample_workspace()
     _print_summary(workspace.manifest, as_json=args.json)
     return 0
 

@@ -11,7 +11,7 @@ from explorer.ingest import IngestConfig
 from explorer.map_building import StageProgress
 from explorer.pipeline import build_workspace
 from explorer.reading import read_table
-from explorer.workspace import Workspace, workspaces_root
+from explorer.workspace import Workspace, build_running, clear_progress, file_progress, workspaces_root
 
 SAMPLE_NAME = "health-tweets-sample"
 
@@ -44,10 +44,20 @@ def sample_config() -> BuildConfig:
     return BuildConfig(IngestConfig(text_column="text", id_column="tweet_id", metadata_columns=("outlet",)))
 
 
+def sample_workspace_path() -> Path:
+    return workspaces_root() / SAMPLE_NAME
+
+
 def build_sample_workspace(*, progress: StageProgress | None = None, encoder=None,
                            owner: str = "the command line") -> Workspace:
-    """Build the workspace the app opens on first launch (replacing any earlier one)."""
-    out = workspaces_root() / SAMPLE_NAME
+    """Build the workspace the app opens on first launch (replacing any earlier one); its progress is written
+    beside it (``read_progress``), so the app can show a build started by ``explorer sample``."""
+    out = sample_workspace_path()
     table = read_table(sample_file().read_bytes(), sample_file().name)
-    return build_workspace(table, sample_config(), out, source=f"bundled sample: data/sample/{sample_file().name}",
-                           encoder=encoder, progress=progress, owner=owner)
+    try:
+        return build_workspace(table, sample_config(), out,
+                               source=f"bundled sample: data/sample/{sample_file().name}", encoder=encoder,
+                               progress=file_progress(out, len(table), also=progress), owner=owner)
+    finally:
+        if not build_running(out):
+            clear_progress(out)

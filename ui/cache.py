@@ -27,7 +27,7 @@ from explorer import (
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
 from explorer.config import BuildConfig
-from explorer.encoders import Encoder, load_encoder
+from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
 from explorer.reading import TableRead, read_file, read_table
@@ -38,6 +38,7 @@ from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Manifest, Workspace, clean_stale_builds, embeddings_cache
 from ui import figures
+from ui.sample_build import SampleBuild
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
@@ -57,10 +58,19 @@ def stale_builds_removed() -> list[str]:
     return clean_stale_builds()
 
 
-@st.cache_resource
-def build_lock() -> threading.Lock:
-    """One first-launch sample build per process, however many browser tabs open at once."""
-    return threading.Lock()
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def sample_build() -> SampleBuild:
+    """The first launch's background build of the sample: one per process, however many tabs open at once."""
+    return SampleBuild(encoder(DEFAULT_MODEL))
+
+
+def fresh_sample_build() -> SampleBuild:
+    """The background sample build, started again if the last one ended (the sample was deleted since)."""
+    build = sample_build()
+    if not build.running and build.error is None:
+        sample_build.clear()
+        build = sample_build()
+    return build
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,12 +10,12 @@ import pandas as pd
 
 from explorer import recluster
 from explorer.config import BuildConfig
-from explorer.encoders import DEFAULT_MODEL
 from explorer.pipeline import build_workspace
 from explorer.quality import save_flags
-from explorer.sample import build_sample_workspace
-from explorer.workspace import Workspace
+from explorer.sample import sample_workspace_path
+from explorer.workspace import Workspace, build_running
 from ui import cache
+from ui.sample_build import SampleBuild
 from ui.widgets import stage_progress
 
 OWNER = "another user of this app"
@@ -29,10 +29,12 @@ def build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
                            progress=stage_progress(), owner=OWNER)
 
 
-def build_sample() -> Workspace:
-    """The first launch's workspace of the bundled sample, once per process however many tabs open at once."""
-    with cache.build_lock():
-        return build_sample_workspace(progress=stage_progress(), encoder=cache.encoder(DEFAULT_MODEL), owner=OWNER)
+def start_sample_build() -> SampleBuild | None:
+    """Start building the bundled sample in the background, once per process, unless another process (``explorer
+    sample``, started with the server) is building it; None then."""
+    if build_running(sample_workspace_path()):
+        return None
+    return cache.fresh_sample_build()
 
 
 def save_clustering(path: Path, result: recluster.Reclustering) -> None:

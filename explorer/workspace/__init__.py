@@ -1,19 +1,22 @@
 """The workspace folder: one package owns its file names (``files``), where workspaces live (``paths``), its typed
-manifest (``manifest``), every read (``folder``) and every write (``writer``), and the rules that keep builds from
-destroying anything (``safety``)."""
+manifest (``manifest``), every read (``folder``) and every write (``writer``), the rules that keep builds from
+destroying anything (``safety``) and a running build's progress (``progress``)."""
 
 from explorer.workspace.files import FORMAT_VERSION, MANIFEST
 from explorer.workspace.folder import SavedClustering, SavedFlags, Workspace
 from explorer.workspace.manifest import Manifest
 from explorer.workspace.paths import data_root, embeddings_cache, list_workspaces, safe_name, workspaces_root
+from explorer.workspace.progress import BuildProgress, clear_progress, file_progress, read_progress
 from explorer.workspace.safety import (
-                                       build_lock,
-                                       building_folder,
-                                       check_build_target,
-                                       clean_stale_builds,
-                                       swap_into_place,
+    build_lock,
+    build_running,
+    building_folder,
+    check_build_target,
+    clean_stale_builds,
+    swap_into_place,
 )
 
-__all__ = ["FORMAT_VERSION", "MANIFEST", "Manifest", "SavedClustering", "SavedFlags", "Workspace", "build_lock",
-           "building_folder", "check_build_target", "clean_stale_builds", "data_root", "embeddings_cache",
-           "list_workspaces", "safe_name", "swap_into_place", "workspaces_root"]
+__all__ = ["FORMAT_VERSION", "MANIFEST", "BuildProgress", "Manifest", "SavedClustering", "SavedFlags", "Workspace",
+           "build_lock", "build_running", "building_folder", "check_build_target",
+           "clean_stale_builds", "clear_progress", "data_root", "embeddings_cache", "file_progress",
+           "list_workspaces", "read_progress", "safe_name", "swap_into_place", "workspaces_root"]

@@ -35,5 +35,13 @@ TFIDF_IDF = "tfidf_idf.npy"
 TFIDF_COMPONENTS = "tfidf_components.npy"
 
 
+BUILDING = ".building-"
+"""Infix of a build's temporary folder, ``.NAME.building-PID-XXXX``, beside the workspace it becomes."""
+LOCK_SUFFIX = ".lock"
+"""``.NAME.lock``: held by the build of NAME that is running."""
+PROGRESS_SUFFIX = ".progress.json"
+"""``.NAME.progress.json``: how far that build is."""
+
+
 def layout(n_components: int) -> str:
     return f"layout_{n_components}d.npy"

@@ -18,14 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from explorer.errors import InputError
+from explorer.workspace.files import BUILDING as _BUILDING
+from explorer.workspace.files import LOCK_SUFFIX as _LOCK_SUFFIX
 from explorer.workspace.files import MANIFEST
+from explorer.workspace.files import PROGRESS_SUFFIX as _PROGRESS_SUFFIX
 from explorer.workspace.paths import workspaces_root
 
 logger = logging.getLogger(__name__)
 MAX_NAME_BYTES = 200
 """Longest workspace folder name: file systems allow 255 bytes, and the build's temporary folder adds ~30."""
-_BUILDING = ".building-"
-_LOCK_SUFFIX = ".lock"
 
 
 def check_build_target(out: Path) -> None:
@@ -82,6 +83,9 @@ def clean_stale_builds(root: Path | None = None) -> list[str]:
             removed.append(match.group(1))
         elif path.name.startswith(".") and path.name.endswith(_LOCK_SUFFIX) and _lock_is_stale(path):
             path.unlink(missing_ok=True)
+        elif path.name.startswith(".") and path.name.endswith(_PROGRESS_SUFFIX) and not build_running(
+                path.with_name(path.name[1:-len(_PROGRESS_SUFFIX)])):
+            path.unlink(missing_ok=True)
     if removed:
         logger.warning("removed the unfinished builds of %s", ", ".join(sorted(set(removed))))
     return sorted(set(removed))
@@ -130,6 +134,12 @@ def build_lock(out: Path, owner: str) -> Iterator[None]:
         yield
     finally:
         lock.unlink(missing_ok=True)
+
+
+def build_running(out: Path) -> bool:
+    """True while a live process holds ``out``'s build lock."""
+    lock = out.with_name(f".{out.name}{_LOCK_SUFFIX}")
+    return lock.exists() and not _lock_is_stale(lock)
 
 
 def _held_message(out: Path, lock: Path) -> str:

@@ -432,3 +432,15 @@ def test_map_page_offers_a_sweep_when_one_cluster_dominates(tweets, tweet_vector
     assert {"min_cluster_size", "min_samples", "clusters", "noise_share", "largest_share"} <= set(sweep.columns)
     at.button(key="apply_sweep").click().run()
     assert not at.exception and any("your own re-clustering" in info.value for info in at.info)
+
+
+@pytest.mark.slow
+def test_first_launch_builds_the_sample_in_the_background_and_opens_its_map(tmp_path, monkeypatch):
+    from explorer.sample import sample_workspace_path
+    from explorer.workspace import read_progress
+
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "map.py"), default_timeout=600).run()
+    assert not at.exception
+    assert at.title[0].value == "Map of health-tweets-sample"
+    assert read_progress(sample_workspace_path()) is None  # cleared once built

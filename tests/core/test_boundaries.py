@@ -9,12 +9,28 @@ import pytest
 from ..conftest import ROOT
 
 UI_PACKAGES = ("streamlit", "ui", "app_pages")
-SLOW_CORE = ("explorer.pipeline", "explorer.map_building", "explorer.recluster", "explorer.compare",
-             "explorer.layout3d", "explorer.reduce", "explorer.cluster", "explorer.label", "explorer.layout_epoch",
-             "explorer.spectral", "explorer.embed.embed_texts", "explorer.quality.find_duplicates",
-             "explorer.quality.find_outliers", "explorer.quality.save_flags", "explorer.search.search",
-             "explorer.search.search_view", "explorer.search.point_neighbours", "explorer.search.place_query",
-             "explorer.search.similarity_to_all", "explorer.teach.true_neighbours")
+SLOW_CORE = (
+    "explorer.pipeline",
+    "explorer.map_building",
+    "explorer.recluster",
+    "explorer.compare",
+    "explorer.layout3d",
+    "explorer.reduce",
+    "explorer.cluster.cluster_points",
+    "explorer.label",
+    "explorer.layout_epoch",
+    "explorer.spectral",
+    "explorer.embed.embed_texts",
+    "explorer.quality.find_duplicates",
+    "explorer.quality.find_outliers",
+    "explorer.quality.save_flags",
+    "explorer.search.search",
+    "explorer.search.search_view",
+    "explorer.search.point_neighbours",
+    "explorer.search.place_query",
+    "explorer.search.similarity_to_all",
+    "explorer.teach.true_neighbours",
+)
 WHOLE_MODULES = ("explorer.search",)
 """Modules a page may take names from, but not import whole (which would hide which of their functions it calls)."""
 """Modules (and functions) that build, embed, cluster or search the whole corpus: pages call them through ui/."""

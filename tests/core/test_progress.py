@@ -1,0 +1,28 @@
+"""A build's progress file: what the Map page shows while the first launch (or the command line) builds."""
+
+from explorer.workspace import clear_progress, file_progress, read_progress
+
+
+def test_embedding_progress_reports_the_measured_rate_and_time_left(tmp_path):
+    out = tmp_path / "ws"
+    now = [0.0]
+    seen = []
+    report = file_progress(out, 3008, also=lambda stage, fraction: seen.append(fraction), clock=lambda: now[0])
+    report("Embedding texts", 0.0)
+    assert read_progress(out).rate is None  # nothing measured yet
+    now[0] = 10.0
+    report("Embedding texts", 0.5)
+    progress = read_progress(out)
+    assert (progress.texts_done, progress.texts_total) == (1504, 3008)
+    assert progress.rate == 150.4 and progress.seconds_left == 10.0
+    assert progress.sentence() == "Embedding texts… 50% (1,504 of 3,008 texts, 150 texts/s, about 10 s left)"
+    now[0] = 10.1
+    report("Embedding texts", 0.6)  # written at most twice a second
+    assert read_progress(out).fraction == 0.5 and seen == [0.0, 0.5, 0.6]
+    report("Building the FAISS index", 0.0)
+    assert read_progress(out).fraction == 0.5
+    now[0] = 11.0
+    report("Building the FAISS index", 0.0)
+    assert read_progress(out).sentence() == "Building the FAISS index… 0%"
+    clear_progress(out)
+    assert read_progress(out) is None and not list(tmp_path.iterdir())
