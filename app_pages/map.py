@@ -129,7 +129,8 @@ else:
 shown = None if SHOW[show] is None else np.flatnonzero(SHOW[show](data.flags).to_numpy())
 if shown is not None:
     st.caption(f"Showing {len(shown):,} of {len(data.points):,} points ({show.lower()}).")
-figure = map_figure(coords, data.hover, colour, title=f"{manifest.name} · {colour_by}", keywords=keywords,
+hover = cache.map_hover(str(path), version, own)
+figure = map_figure(coords, hover, colour, title=f"{manifest.name} · {colour_by}", keywords=keywords,
                     rows=shown)
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config=MAP_CONFIG)

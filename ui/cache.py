@@ -95,6 +95,16 @@ def map_data(path: str, version: float) -> MapData:
                    figures.hover_texts(points), None if flags is None else flags.table)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def map_hover(path: str, version: float, own: tuple[int, int, str] | None) -> np.ndarray:
+    """The Map page's hover labels, naming each point's cluster in the clustering shown (the session's own one
+    when ``own`` gives its settings)."""
+    data = map_data(path, version)
+    shown = reclustering(path, version, *own) if own else None
+    labels, keywords = (shown.clustering.labels, shown.keywords) if shown else (data.clustering.labels, data.keywords)
+    return figures.hover_texts(data.points, clusters=[keywords.name(int(label)) for label in labels])
+
+
 @st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")
 def layout_3d(path: str, version: float) -> np.ndarray:
     return layout3d.ensure_layout_3d(Workspace.open(Path(path)))

@@ -27,10 +27,21 @@ def hover_text(text: str, *, width: int = 60, max_chars: int = 280) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in textwrap.wrap(snippet, width) or [""])
 
 
-def hover_texts(points: pd.DataFrame) -> np.ndarray:
-    """(n,) escaped hover label of every point: its id, then a wrapped snippet of its text."""
-    return np.array([f"<b>id {html.escape(str(label), quote=False)}</b><br>{hover_text(text)}"
-                     for label, text in zip(points["id"].to_numpy(), points["text"].to_numpy())], dtype=object)
+def hover_texts(points: pd.DataFrame, *, clusters: list[str] | None = None) -> np.ndarray:
+    """(n,) escaped hover label of every point: its id, its cluster's name (when given), a wrapped snippet of its
+    text, and the metadata columns the user kept."""
+    metadata = [column for column in points.columns if column not in ("id", "chunk", "text")]
+    extra = [[f"{html.escape(column, quote=False)}: {html.escape(str(value)[:60], quote=False)}"
+              for value in points[column].to_numpy()] for column in metadata]
+    labels = []
+    for row, (label, text) in enumerate(zip(points["id"].to_numpy(), points["text"].to_numpy())):
+        lines = [f"<b>id {html.escape(str(label), quote=False)}</b>"]
+        if clusters is not None:
+            lines.append(f"<i>{html.escape(clusters[row], quote=False)}</i>")
+        lines.append(hover_text(text))
+        lines += [values[row] for values in extra]
+        labels.append("<br>".join(lines))
+    return np.array(labels, dtype=object)
 
 
 def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:

@@ -52,6 +52,8 @@ def test_map_page_draws_clusters_and_colours_by_metadata(small_workspace):
     assert all(trace["type"] == "scattergl" for trace in figure["data"])
     assert sum(_length(trace["x"]) for trace in figure["data"]) == 400
     assert "Unclustered" in names or len(names) >= 2
+    hover = next(trace for trace in figure["data"] if trace["name"] != "Unclustered")["hovertext"][0]
+    assert hover.startswith("<b>id ") and "<i>" in hover and "outlet: " in hover  # cluster name and metadata
     at.selectbox(key="colour_by").select("outlet").run()
     assert not at.exception
     outlet_names = {trace["name"] for trace in _plotly_figures(at)[0]["data"]}
