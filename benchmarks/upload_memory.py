@@ -53,7 +53,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                "--server.address", "127.0.0.1"], cwd=ROOT,
@@ -75,7 +75,7 @@ def measure(path: Path, rows: int) -> dict:
 
     with tempfile.TemporaryDirectory() as data_dir:
         (Path(data_dir) / "workspaces" / "placeholder").mkdir(parents=True)  # no first-launch sample build
-        server, url = _start_server(Path(data_dir))
+        server, url = start_server(Path(data_dir))
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
