@@ -52,8 +52,10 @@ with duplicates_tab:
     exact_groups = cache.exact_groups(str(path), version)
     chained = pairs.chained_groups()
     counts = st.columns(4)
-    counts[0].metric("Near-duplicate pairs", f"{pairs.n_pairs:,}")
-    counts[1].metric("Groups", f"{pairs.n_groups:,}")
+    # Each count names the threshold it was computed at: while the slider moves faster than the counts, the page
+    # never shows one threshold's counts beside another's value.
+    counts[0].metric(f"Near-duplicate pairs at ≥ {pairs.threshold:.3f}", f"{pairs.n_pairs:,}")
+    counts[1].metric(f"Groups at ≥ {pairs.threshold:.3f}", f"{pairs.n_groups:,}")
     counts[2].metric("Groups of identical texts", f"{len(exact_groups):,}")
     counts[3].metric("Chained groups", f"{len(chained):,}",
                      help="Groups whose two least similar members are below the threshold: A~B and B~C, but not A~C.")

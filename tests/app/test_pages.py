@@ -279,6 +279,7 @@ def test_quality_page_duplicates_review_and_decisions(small_workspace, tmp_path)
     assert (flags["duplicate_group"] >= 0).sum() > 0 and (flags["duplicate_decision"] == "drop").sum() > 0
     at.slider(key="duplicate_threshold").set_value(1.0).run()
     assert not at.exception
+    assert at.metric[0].label == "Near-duplicate pairs at ≥ 1.000"  # the counts name their threshold
 
 
 def test_quality_page_outliers_with_reasons_and_map(small_workspace):
