@@ -78,7 +78,9 @@ with by_text:
                             key="search_histogram", width="stretch")
     else:
         st.caption("Type a query and press Enter. Vector search embeds it with this workspace's own model; keyword "
-                   "search ranks by BM25; hybrid fuses both rankings (Reciprocal Rank Fusion).")
+                   "search ranks by BM25 with English stopwords left out (in another language, common words such as "
+                   "'de' or 'la' count as keywords: prefer vector search there); hybrid fuses both rankings "
+                   "(Reciprocal Rank Fusion).")
 
 with by_point:
     st.caption("Click a point on the map, or give its id: its true nearest neighbours in the embedding space, "
