@@ -48,11 +48,16 @@ class SimilarityProfile:
 
     def hubness_sentence(self) -> str:
         hubs = int((self.k_occurrence >= 5 * self.k).sum())
-        return (f"k-occurrence skewness {self.hubness:.2f} (k = {self.k}): "
-                + (f"a few hubs crowd the neighbour lists ({hubs:,} points are among the {self.k} nearest "
-                   f"neighbours of at least {5 * self.k} others), so nearest-neighbour results keep returning "
-                   "the same texts." if self.hubness > 1 else
-                   "neighbour lists are shared out fairly evenly; no strong hubs."))
+        share = hubs / max(len(self.k_occurrence), 1)
+        start = f"k-occurrence skewness {self.hubness:.2f} (k = {self.k}): "
+        if self.hubness <= 1:
+            return start + "neighbour lists are shared out fairly evenly; no strong hubs."
+        crowd = (f"{hubs:,} point{'s are' if hubs != 1 else ' is'} among the {self.k} nearest neighbours of at "
+                 f"least {5 * self.k} others ({share:.1%} of the corpus)")
+        if self.hubness > 3 and share >= 0.01:
+            return start + f"strong hubs: {crowd}, so nearest-neighbour results keep returning the same texts."
+        return (start + f"some hubness: {crowd}; these few texts turn up in many result lists, most results are "
+                "unaffected.")
 
 
 def unit_rows(vectors: np.ndarray, *, centre: bool = False) -> np.ndarray:

@@ -76,7 +76,9 @@ def meaning_vs_words(query: str, documents: list[str], encoder: Encoder) -> pd.D
     query_words = set(analyse(query))
     frame = pd.DataFrame({"text": documents, "tfidf": lexical, "embedding": semantic,
                           "shared_words": [", ".join(sorted(query_words & set(analyse(doc)))) for doc in documents]})
-    frame["tfidf_rank"] = frame["tfidf"].rank(ascending=False, method="min").astype(int)
+    # Documents sharing no word with the query tie at 0: they share the last rank, not the one after the matches.
+    frame["tfidf_rank"] = frame["tfidf"].rank(ascending=False, method="min").astype(int).where(
+        frame["tfidf"] > 0, len(frame))
     frame["embedding_rank"] = frame["embedding"].rank(ascending=False, method="min").astype(int)
     return frame.sort_values("embedding_rank", kind="stable").reset_index(drop=True)
 
@@ -132,6 +134,12 @@ def _nearest_words(scores: np.ndarray, words: tuple[str, ...], *, exclude: set[s
     return pd.DataFrame({"word": [words[row] for row in chosen], "cosine": scores[chosen].astype(float)})
 
 
+def _ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number:,}{suffix}"
+
+
 def _analogy_verdict(terms, results, baseline, expected, expected_rank, words) -> str:
     a, b, c = terms
     best, score = results["word"].iloc[0], results["cosine"].iloc[0]
@@ -140,8 +148,8 @@ def _analogy_verdict(terms, results, baseline, expected, expected_rank, words) -
     if expected_rank == 1:
         return f"The analogy holds: {a} − {b} + {c} lands nearest to '{expected}' (cosine {score:.2f})."
     if expected_rank is not None:
-        return (f"The analogy does not hold here: '{expected}' comes only {expected_rank} (the nearest word is "
-                f"'{best}'). Sentence models are not trained for word analogies; they often fail.")
+        return (f"The analogy does not hold here: '{expected}' is only the {_ordinal(expected_rank)} nearest word "
+                f"(the nearest is '{best}'). Sentence models are not trained for word analogies; they often fail.")
     if best == baseline["word"].iloc[0]:
         return (f"Honestly, the arithmetic added little: '{best}' is also the word nearest to '{c}' alone. "
                 "Many celebrated analogies are mostly the nearest neighbour of the last word.")

@@ -157,3 +157,19 @@ def test_neighbourhood_overlap_between_two_models(small_workspace):
     b = Neighbors(np.array([[3, 2, 4], [4, 5, 6]]), np.zeros((2, 3), np.float32), "cosine")
     np.testing.assert_allclose(neighbourhood_overlap(a, b, k=3), [2 / 3, 0.0])
     np.testing.assert_allclose(neighbourhood_overlap(a, b, k=1), [0.0, 0.0])
+
+
+def test_the_hubness_sentence_scales_with_the_figure():
+    from explorer.similarity import SimilarityProfile
+
+    def sentence(skewness, occurrence):
+        empty = np.zeros(0)
+        return SimilarityProfile(empty, empty, empty, empty, 0.1, skewness, np.array(occurrence), 10,
+                                 False).hubness_sentence()
+
+    few = [60] * 4 + [9] * 3000
+    assert "some hubness: 4 points are among the 10 nearest" in sentence(1.28, few)
+    assert "keep returning" not in sentence(1.28, few)
+    many = [80] * 100 + [5] * 3000
+    assert "strong hubs" in sentence(4.0, many) and "keep returning the same texts" in sentence(4.0, many)
+    assert "no strong hubs" in sentence(0.4, few)

@@ -98,3 +98,31 @@ def test_trustworthiness_of_a_real_map(small_workspace):
     assert 0.7 < score < 1.0
     rng = np.random.default_rng(0)
     assert teach.projection_quality(vectors, rng.normal(size=layout.shape)) < score
+
+
+def test_ordinals_read_as_words():
+    from explorer.teach import _ordinal
+
+    assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+
+
+def test_documents_sharing_no_word_share_the_last_tfidf_rank():
+    import numpy as np
+
+    from explorer.encoders import MODELS, Encoder
+    from explorer.teach import meaning_vs_words
+
+    class Constant(Encoder):
+        """Only the TF-IDF ranks are under test here; every text gets the same vector."""
+
+        spec, fingerprint, token_limit = MODELS["tfidf-svd"], "constant", None
+
+        def encode(self, texts, *, batch_size=64, progress=None):
+            return np.ones((len(texts), 4), np.float32)
+
+    ranked = meaning_vs_words("refund for my order", ["Customer refund procedure", "Weather in Toulouse",
+                                                      "Sourdough bread guide", "Order tracking help"], Constant())
+    ranks = dict(zip(ranked["text"], ranked["tfidf_rank"]))
+    assert ranks["Weather in Toulouse"] == ranks["Sourdough bread guide"] == 4
+    assert ranks["Customer refund procedure"] == ranks["Order tracking help"] == 1  # one query word each
