@@ -1,5 +1,8 @@
 """Teaching mode: the ideas behind embeddings, live, on the bundled models; every demo editable, no upload needed."""
 
+import html
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -53,7 +56,8 @@ with demos[0]:
     except InputError as error:
         st.error(md(error))
     else:
-        labels = [f"{number + 1}. {sentence[:30]}" for number, sentence in enumerate(sentences)]
+        labels = [f"{number + 1}. {html.escape(textwrap.shorten(sentence, 34, placeholder='…'), quote=False)}"
+                  for number, sentence in enumerate(sentences)]
         heatmap = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu",
                                        text=np.round(matrix, 2), texttemplate="%{text}"))
         heatmap.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},

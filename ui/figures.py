@@ -84,9 +84,22 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
                          # Pan by default: Streamlit lets a click select a point only outside the lasso and box
                          # modes (there plotly reads a click as no selection), which stay one toolbar click away.
                          dragmode="pan", hoverlabel={"align": "left"})
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
+    figure.update_xaxes(visible=False, range=_bulk_range(coords[rows, 0]) if coords.shape[1] == 2 else None)
+    figure.update_yaxes(visible=False, range=_bulk_range(coords[rows, 1]) if coords.shape[1] == 2 else None)
     return figure
+
+
+def _bulk_range(values: np.ndarray) -> list[float] | None:
+    """Axis range framing the bulk of the points (0.5th to 99.5th percentile, padded) when a few far outliers
+    would otherwise squash it into a ball (they stay a pan or a zoom-out away); None (plotly's own range) else."""
+    if len(values) < 50:
+        return None
+    low, high = np.percentile(values, [0.5, 99.5])
+    pad = 0.08 * (high - low)
+    full = values.max() - values.min()
+    if high <= low or full <= 1.5 * (high - low + 2 * pad):
+        return None
+    return [float(low - pad), float(high + pad)]
 
 
 def _categories(values: np.ndarray, keywords: ClusterKeywords | None) -> list[tuple[str, np.ndarray]]:
