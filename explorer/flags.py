@@ -84,8 +84,40 @@ def cosine_neighbours(embeddings: Embeddings, knn: Neighbors | None = None, *, k
     return index.knn_graph(embeddings, k)
 
 
+@dataclass(frozen=True, eq=False)
+class DistinctVectors:
+    """A corpus's distinct vectors, when some rows are copies of others (identical texts), with their own cosine
+    index and neighbour graph: built once per corpus, then shared by every duplicate threshold.
+
+    Attributes:
+        inverse: (n,) each row's distinct vector; ``copies`` (u,) how many rows share each.
+        embeddings: (u, d) the distinct vectors, in order of first occurrence.
+        knn: (u, k) their cosine neighbours; ``index`` the cosine index it came from (None when u < 2).
+    """
+
+    inverse: np.ndarray
+    copies: np.ndarray
+    embeddings: Embeddings
+    knn: Neighbors | None
+    index: VectorIndex | None
+
+
+def distinct_vectors(embeddings: Embeddings, *, k: int = 30) -> DistinctVectors | None:
+    """The distinct vectors of ``embeddings`` with their cosine graph; None when no row is a copy of another."""
+    representatives, inverse = distinct_rows(embeddings.vectors)
+    if len(representatives) == len(embeddings):
+        return None
+    distinct = Embeddings(embeddings.vectors[representatives], embeddings.model_id, embeddings.fingerprint,
+                          embeddings.normalized)
+    knn = index = None
+    if len(distinct) > 1:
+        index = VectorIndex.build(distinct, IndexConfig(metric="cosine"))
+        knn = index.knn_graph(distinct, min(k, len(distinct) - 1))
+    return DistinctVectors(inverse, np.bincount(inverse, minlength=len(distinct)), distinct, knn, index)
+
+
 def near_duplicates(embeddings: Embeddings, knn: Neighbors, threshold: float = DEFAULT_THRESHOLD, *,
-                    index: VectorIndex | None = None) -> DuplicatePairs:
+                    index: VectorIndex | None = None, distinct: DistinctVectors | None = None) -> DuplicatePairs:
     """All pairs at or above ``threshold`` cosine, read off the cosine k-NN graph.
 
     Copies of one vector (identical texts) are searched once, as one representative: their pairs are counted from
@@ -96,25 +128,24 @@ def near_duplicates(embeddings: Embeddings, knn: Neighbors, threshold: float = D
     Args:
         knn: (n, k) cosine neighbours of every row, itself excluded (``cosine_neighbours``).
         index: the cosine index the graph came from (built here when rows need a deeper search).
+        distinct: ``distinct_vectors(embeddings)``, when the caller keeps it for several thresholds (found here
+            otherwise).
     """
     threshold = check_threshold(threshold)
     if knn.metric != "cosine":
         raise InputError("Near-duplicates are defined by cosine similarity; give the cosine neighbour graph.")
-    representatives, inverse = distinct_rows(embeddings.vectors)
-    if len(representatives) == len(embeddings):
+    distinct = distinct or distinct_vectors(embeddings, k=knn.indices.shape[1])
+    if distinct is None:
         a, b, scores = _distinct_pairs(embeddings, knn, threshold, index)
         groups = _components(len(embeddings), a, b, np.zeros(len(embeddings), bool))
         return DuplicatePairs(threshold, a, b, scores, groups, _weakest_pairs(embeddings, groups))
-    distinct = Embeddings(embeddings.vectors[representatives], embeddings.model_id, embeddings.fingerprint,
-                          embeddings.normalized)
-    copies = np.bincount(inverse, minlength=len(representatives))
-    if len(distinct) > 1:
-        ra, rb, rs = _distinct_pairs(distinct, cosine_neighbours(distinct, k=min(knn.indices.shape[1],
-                                                                                 len(distinct) - 1)), threshold, None)
+    inverse, copies = distinct.inverse, distinct.copies
+    if distinct.knn is not None:
+        ra, rb, rs = _distinct_pairs(distinct.embeddings, distinct.knn, threshold, distinct.index)
     else:
         ra = rb = np.zeros(0, np.int64)
         rs = np.zeros(0, np.float32)
-    groups = _components(len(distinct), ra, rb, copies > 1)[inverse]
+    groups = _components(len(copies), ra, rb, copies > 1)[inverse]
     n_pairs = int((copies[ra] * copies[rb]).sum() + (copies * (copies - 1) // 2).sum())
     a, b, scores = _row_pairs(inverse, copies, ra, rb, rs, complete=n_pairs <= MAX_LISTED_PAIRS)
     return DuplicatePairs(threshold, a, b, scores, groups, _weakest_pairs(embeddings, groups), n_pairs)

@@ -10,9 +10,11 @@ import pandas as pd
 
 from explorer.flags import (
     DEFAULT_THRESHOLD,
+    DistinctVectors,
     DuplicatePairs,
     OutlierScores,
     cosine_neighbours,
+    distinct_vectors,
     exact_duplicate_groups,
     near_duplicates,
     outlier_scores,
@@ -33,20 +35,23 @@ class CosineGraph:
     embeddings: Embeddings
     knn: Neighbors
     index: VectorIndex | None
+    distinct: DistinctVectors | None = None
+    """The distinct vectors and their graph when some texts are copies (``flags.distinct_vectors``)."""
 
 
 def cosine_graph(workspace: Workspace) -> CosineGraph:
     """The saved graph when the workspace is cosine; otherwise one built here (a new index over the vectors)."""
     embeddings, index = workspace.embeddings(), workspace.index()
-    return CosineGraph(embeddings, cosine_neighbours(embeddings, workspace.knn()),
-                       index if index.metric == "cosine" else None)
+    knn = cosine_neighbours(embeddings, workspace.knn())
+    return CosineGraph(embeddings, knn, index if index.metric == "cosine" else None,
+                       distinct_vectors(embeddings, k=knn.indices.shape[1]))
 
 
 def find_duplicates(workspace: Workspace, threshold: float = DEFAULT_THRESHOLD, *,
                     graph: CosineGraph | None = None) -> DuplicatePairs:
     """Near-duplicate pairs and groups of the workspace, read off its cosine neighbour graph."""
     graph = graph or cosine_graph(workspace)
-    return near_duplicates(graph.embeddings, graph.knn, threshold, index=graph.index)
+    return near_duplicates(graph.embeddings, graph.knn, threshold, index=graph.index, distinct=graph.distinct)
 
 
 def find_outliers(workspace: Workspace, k: int = DEFAULT_OUTLIER_K, *, graph: CosineGraph | None = None,
