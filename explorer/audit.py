@@ -8,11 +8,13 @@ F1-best threshold with a bootstrap interval, Spearman for graded scores).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from explorer.encoders import Encoder
+from explorer.embed import embed_texts
+from explorer.encoders import Encoder, Progress
 from explorer.errors import InputError
 from explorer.ingest import clean_text
 from explorer.similarity import unit_rows
@@ -109,10 +111,12 @@ class PairsAudit:
                 "best_f1": self.best_f1, "spearman": self.spearman}
 
 
-def pair_scores(pairs: LabelledPairs, encoder: Encoder) -> np.ndarray:
-    """(n,) cosine similarity of each pair under ``encoder``."""
+def pair_scores(pairs: LabelledPairs, encoder: Encoder, *, cache_dir: Path | None = None,
+                progress: Progress | None = None) -> np.ndarray:
+    """(n,) cosine similarity of each pair under ``encoder`` (each distinct text embedded once, and cached in
+    ``cache_dir`` when given)."""
     unique = list(dict.fromkeys(pairs.text_a + pairs.text_b))
-    vectors = unit_rows(encoder.encode(unique))
+    vectors = unit_rows(embed_texts(unique, encoder, cache_dir=cache_dir, progress=progress).vectors)
     row = {text: number for number, text in enumerate(unique)}
     first = vectors[[row[text] for text in pairs.text_a]]
     second = vectors[[row[text] for text in pairs.text_b]]

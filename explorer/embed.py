@@ -20,40 +20,55 @@ logger = logging.getLogger(__name__)
 PRECOMPUTED = "precomputed"
 
 
-def embed_texts(texts: list[str], encoder: Encoder, *, cache_dir: Path | None = None,
-                batch_size: int = 64, progress: Progress | None = None) -> Embeddings:
-    """Encode texts to unit-norm float32 rows, reusing a cached result for the same model and texts."""
-    cache_file = _cache_file(cache_dir, encoder.fingerprint, texts) if cache_dir else None
+def embed_texts(texts: list[str], encoder: Encoder, *, cache_dir: Path | None = None, batch_size: int = 64,
+                progress: Progress | None = None, queries: bool = False) -> Embeddings:
+    """Encode texts to unit-norm float32 rows, reusing a cached result for the same model and texts.
+
+    ``queries`` embeds them as search queries (models trained with a query marker embed queries differently).
+    ``progress`` hears (0, n) before any encoding starts and (n, n) at the end; a cached result reports only
+    the end, so a caller can show a bar only while texts are really being embedded.
+    """
+    role = "query" if queries else "passage"
+    cache_file = _cache_file(cache_dir, f"{encoder.fingerprint}|{role}" if queries else encoder.fingerprint,
+                             texts) if cache_dir else None
     if cache_file is not None and cache_file.exists():
         logger.info("embeddings cache hit: %s", cache_file.name)
         vectors = store.load_array(cache_file)
         if progress:
             progress(len(texts), len(texts))
     else:
-        vectors = _encode_once_each(texts, encoder, batch_size=batch_size, progress=progress)
+        if progress:
+            progress(0, len(texts))
+        vectors = _encode_once_each(texts, encoder, batch_size=batch_size, progress=progress, queries=queries)
         if cache_file is not None:
             store.save_array(cache_file, vectors, store.sidecar(
-                "embed", model=encoder.spec.id, fingerprint=encoder.fingerprint, n=len(texts), normalized=True))
+                "embed", model=encoder.spec.id, fingerprint=encoder.fingerprint, role=role, n=len(texts),
+                normalized=True))
     return Embeddings(vectors, encoder.spec.id, encoder.fingerprint, normalized=True)
 
 
-def _encode_once_each(texts: list[str], encoder: Encoder, *, batch_size: int,
-                      progress: Progress | None) -> np.ndarray:
+def _encode_once_each(texts: list[str], encoder: Encoder, *, batch_size: int, progress: Progress | None,
+                      queries: bool = False) -> np.ndarray:
     """Encode each distinct text once and give its copies the same row: copies (retweets, boilerplate) cost
     nothing, and are bitwise identical, which near-duplicate search and UMAP rely on to treat them as one."""
     unique = pd.unique(pd.Series(texts, dtype=object))
+    distinct = list(unique) if len(unique) < len(texts) else texts
+
+    def report(done: int, total: int) -> None:  # in texts of the whole list, copies included
+        progress(round(done / max(total, 1) * len(texts)), len(texts))
+
+    if queries:
+        vectors = encoder.encode_queries(distinct, progress=report if progress else None)
+    else:
+        vectors = encoder.encode(distinct, batch_size=batch_size, progress=report if progress else None)
     if len(unique) == len(texts):
-        return encoder.encode(texts, batch_size=batch_size, progress=progress)
+        return vectors
     position = pd.Series(np.arange(len(unique)), index=unique)
-    report = None if progress is None else (lambda done, total: progress(
-        round(done / max(total, 1) * len(texts)), len(texts)))
-    vectors = encoder.encode(list(unique), batch_size=batch_size, progress=report)
     return vectors[position.loc[texts].to_numpy()]
 
 
-def _cache_file(cache_dir: Path, fingerprint: str, texts: list[str]) -> Path:
-    model_key = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-    return cache_dir / model_key / f"{store.text_hash(texts)}.npy"
+def _cache_file(cache_dir: Path, model_key: str, texts: list[str]) -> Path:
+    return cache_dir / hashlib.sha256(model_key.encode()).hexdigest()[:16] / f"{store.text_hash(texts)}.npy"
 
 
 def read_vectors(data: bytes, filename: str, *, column: str | None = None) -> np.ndarray:

@@ -75,9 +75,9 @@ class Encoder:
         """The (start, end) character offsets of each text's tokens."""
         raise NotImplementedError
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_queries(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         """Embed search queries; models trained with a query marker (e5) override this."""
-        return self.encode(texts)
+        return self.encode(texts, progress=progress)
 
     def fit_on(self, texts: list[str]) -> Encoder:
         """The encoder to embed this corpus with: itself, or a copy fitted on it (TF-IDF)."""
@@ -246,9 +246,10 @@ class E5Encoder(Encoder):
                                   lambda batch: _unit_rows(np.asarray(self._model.passage(batch), np.float32)),
                                   progress)
 
-    def encode_queries(self, texts):
+    def encode_queries(self, texts, *, progress=None):
         return _encode_in_batches(texts, 64, self.spec.dim,
-                                  lambda batch: _unit_rows(np.asarray(self._model.query(batch), np.float32)), None)
+                                  lambda batch: _unit_rows(np.asarray(self._model.query(batch), np.float32)),
+                                  progress)
 
     def token_spans(self, texts):
         """Its SentencePiece tokenizer splits each whitespace-separated word on its own, so a word's tokens are

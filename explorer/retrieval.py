@@ -4,15 +4,16 @@ and the failures (queries whose relevant document missed the top k, with what ou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from explorer.encoders import Encoder
+from explorer.embed import embed_texts
+from explorer.encoders import Encoder, Progress
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
-from explorer.types import Embeddings
 
 CUTOFFS = (1, 5, 10)
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
@@ -159,13 +160,23 @@ class RetrievalReport:
                                            "first_relevant_score", "outranked_by"])
 
 
-def evaluate(data: RetrievalSet, encoder: Encoder, *, k: int = 10, depth: int = 100) -> RetrievalReport:
-    """Embed the corpus and queries, index the corpus in FAISS (cosine), rank ``depth`` documents per query."""
+def evaluate(data: RetrievalSet, encoder: Encoder, *, k: int = 10, depth: int = 100, cache_dir: Path | None = None,
+             progress: Progress | None = None) -> RetrievalReport:
+    """Embed the corpus and queries (cached in ``cache_dir`` when given; ``progress`` hears texts done of the
+    corpus and queries together), index the corpus in FAISS (cosine), rank ``depth`` documents per query."""
     if k < 1:
         raise InputError("k must be at least 1.")
-    documents = Embeddings(encoder.encode(data.doc_texts), encoder.spec.id, encoder.fingerprint, True)
+    n_docs, n_texts = len(data.doc_texts), len(data.doc_texts) + len(data.query_texts)
+
+    def documents_progress(done: int, total: int) -> None:
+        if done < total:  # the documents' end is the queries' start, which the queries report
+            progress(done, n_texts)
+
+    documents = embed_texts(list(data.doc_texts), encoder, cache_dir=cache_dir,
+                            progress=documents_progress if progress else None)
     index = VectorIndex.build(documents)
-    queries = Embeddings(encoder.encode_queries(data.query_texts), encoder.spec.id, encoder.fingerprint, True)
+    queries = embed_texts(list(data.query_texts), encoder, cache_dir=cache_dir, queries=True,
+                          progress=None if progress is None else lambda done, total: progress(n_docs + done, n_texts))
     found = index.search(queries, min(max(depth, k, 10), len(index)))
     ranked = found.indices
     if ranked.shape[1] < 10:  # tiny corpora: pad so that the @10 figures are defined

@@ -27,6 +27,7 @@ from explorer import (
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
 from explorer.config import BuildConfig
+from explorer.embed import embed_texts
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
@@ -38,6 +39,7 @@ from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Manifest, Workspace, clean_stale_builds, embeddings_cache
 from ui import figures
+from ui.progress import embedding_progress
 from ui.sample_build import SampleBuild
 
 
@@ -239,18 +241,33 @@ def similarity_profile(path: str, version: float, centre: bool) -> SimilarityPro
                                          centre=centre, knn=workspace.knn())
 
 
-@st.cache_data(max_entries=8, show_spinner="Embedding the pairs…")
+@st.cache_data(max_entries=8, show_spinner="Reading the pairs…")
+def labelled_pairs(data: bytes, filename: str) -> LabelledPairs:
+    return audit.read_pairs(uploaded_table(data, filename))
+
+
 def scored_pairs(data: bytes, filename: str, model_id: str) -> tuple[LabelledPairs, np.ndarray]:
-    """The validated pairs and their cosine under ``model_id``, computed once per file and model."""
-    pairs = audit.read_pairs(uploaded_table(data, filename))
-    return pairs, audit.pair_scores(pairs, encoder(model_id))
+    """The validated pairs and their cosine under ``model_id``. Not memoised here: the texts' vectors are kept in
+    the embeddings cache on disk, so that embedding them shows a progress bar (a memoised function cannot draw
+    one) and a second run reads them back in milliseconds."""
+    pairs = labelled_pairs(data, filename)
+    with embedding_progress("the pairs' texts", model_id) as progress:
+        return pairs, audit.pair_scores(pairs, encoder(model_id), cache_dir=embeddings_cache(), progress=progress)
 
 
-@st.cache_data(max_entries=8, show_spinner="Embedding the corpus and the queries, then searching…")
+@st.cache_data(max_entries=8, show_spinner="Reading the corpus and the queries…")
+def retrieval_set(corpus: bytes, corpus_name: str, queries: bytes, queries_name: str) -> RetrievalSet:
+    return retrieval.read_retrieval(uploaded_table(corpus, corpus_name), uploaded_table(queries, queries_name))
+
+
 def retrieval_report(corpus: bytes, corpus_name: str, queries: bytes, queries_name: str, model_id: str,
                      k: int) -> tuple[RetrievalSet, RetrievalReport]:
-    data = retrieval.read_retrieval(uploaded_table(corpus, corpus_name), uploaded_table(queries, queries_name))
-    return data, retrieval.evaluate(data, encoder(model_id), k=k)
+    """The evaluation of ``model_id`` on these files. Not memoised, as :func:`scored_pairs`: the vectors come
+    from the embeddings cache after the first run, and indexing and searching them takes milliseconds."""
+    data = retrieval_set(corpus, corpus_name, queries, queries_name)
+    with embedding_progress("the corpus and the queries", model_id) as progress:
+        return data, retrieval.evaluate(data, encoder(model_id), k=k, cache_dir=embeddings_cache(),
+                                        progress=progress)
 
 
 @st.cache_data(max_entries=4, show_spinner="Laying out the corpus (UMAP)…")
@@ -258,9 +275,18 @@ def corpus_map(vectors: np.ndarray) -> np.ndarray:
     return map_building.map_layout(Embeddings(vectors, "evaluation", "evaluation", True))
 
 
-@st.cache_data(max_entries=4, show_spinner="Embedding the texts with the other model and comparing neighbours…")
 def neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> np.ndarray:
-    return compare.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k)
+    """(n,) share of each point's k neighbours kept under ``model_id``. The texts are embedded first, outside the
+    memoised comparison, so that embedding shows a progress bar; the comparison then reads them from disk."""
+    workspace = Workspace.open(Path(path))
+    with embedding_progress(f"the workspace's {workspace.manifest.n_points:,} texts", model_id) as progress:
+        embed_texts(workspace.texts(), encoder(model_id), cache_dir=embeddings_cache(), progress=progress)
+    return _neighbourhood_overlap(path, version, model_id, k)
+
+
+@st.cache_data(max_entries=4, show_spinner="Comparing each point's neighbours under the two models…")
+def _neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> np.ndarray:
+    return compare.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k, cache_dir=embeddings_cache())
 
 
 @st.cache_resource(max_entries=2, show_spinner="Embedding the 21,000-word vocabulary (first time only)…")

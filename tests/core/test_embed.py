@@ -72,3 +72,33 @@ def test_precomputed_embeddings_follow_kept_rows():
     assert embeddings.normalized and embeddings.fingerprint.startswith("precomputed:v.npy:")
     with pytest.raises(InputError, match="all zeros"):
         precomputed_embeddings(np.zeros((2, 3), np.float32), np.array([0, 1]), source="v.npy")
+
+
+def _fitted_tfidf(texts):
+    from explorer.encoders import load_encoder
+
+    return load_encoder("tfidf-svd").fit_on(texts)
+
+
+def test_embedding_progress_starts_at_zero_and_a_cached_result_reports_only_its_end(tweets, tmp_path):
+    texts = tweets["text"].head(300).tolist() + tweets["text"].head(20).tolist()  # 20 copies
+    encoder = _fitted_tfidf(texts)
+    heard = []
+    first = embed_texts(texts, encoder, cache_dir=tmp_path, progress=lambda *call: heard.append(call))
+    assert heard[0] == (0, 320) and heard[-1] == (320, 320)  # copies counted as texts, though embedded once
+    heard.clear()
+    second = embed_texts(texts, encoder, cache_dir=tmp_path, progress=lambda *call: heard.append(call))
+    assert heard == [(320, 320)]
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    np.testing.assert_array_equal(first.vectors[300:], first.vectors[:20])
+
+
+def test_queries_are_cached_apart_from_documents(tweets, tmp_path):
+    """A query-marker model (e5) embeds "query: …" differently from "passage: …": one text, two cache entries."""
+    texts = tweets["text"].head(50).tolist()
+    encoder = _fitted_tfidf(texts)
+    documents = embed_texts(texts, encoder, cache_dir=tmp_path)
+    queries = embed_texts(texts, encoder, cache_dir=tmp_path, queries=True)
+    assert len(list(tmp_path.rglob("*.npy"))) == 2
+    np.testing.assert_allclose(queries.vectors, encoder.encode_queries(texts), atol=1e-6)
+    np.testing.assert_allclose(documents.vectors, encoder.encode(texts), atol=1e-6)

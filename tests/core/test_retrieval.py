@@ -100,3 +100,21 @@ def test_cli_eval_json_and_gate(tmp_path, news):
     assert summary["n_queries"] == 40 and 0 < summary["recall@1"] <= summary["recall@10"] <= 1
     gated = cli("-k", "3", "--fail-below-recall", "1.01", "--json")
     assert gated.returncode == 1 and "recall@3" in gated.stderr
+
+
+def test_cached_evaluation_reports_progress_over_corpus_and_queries_and_gives_the_same_figures(news_set, tmp_path):
+    from explorer.encoders import load_encoder
+
+    encoder = load_encoder("tfidf-svd").fit_on(list(news_set.doc_texts) + list(news_set.query_texts))
+    n_texts = len(news_set.doc_texts) + len(news_set.query_texts)
+    plain = evaluate(news_set, encoder, k=5)
+    heard = []
+    first = evaluate(news_set, encoder, k=5, cache_dir=tmp_path, progress=lambda *call: heard.append(call))
+    assert heard[0] == (0, n_texts) and heard[-1] == (n_texts, n_texts)
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    heard.clear()
+    second = evaluate(news_set, encoder, k=5, cache_dir=tmp_path, progress=lambda *call: heard.append(call))
+    assert heard == [(n_texts, n_texts)]  # all from the cache: nothing for a bar to show
+    for report in (first, second):
+        assert report.metrics == pytest.approx(plain.metrics, abs=1e-6)
+        np.testing.assert_array_equal(report.ranked[:, :5], plain.ranked[:, :5])
