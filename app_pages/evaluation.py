@@ -8,13 +8,15 @@ import streamlit as st
 from explorer.errors import InputError
 from explorer.reading import FORMATS
 from explorer.retrieval import METRICS
-from explorer.sample import news_retrieval_example
+from explorer.sample import RETRIEVAL_QUERIES, news_retrieval_example
 from ui import cache
 from ui.figures import hover_text, metrics_figure, search_figure
 from ui.safe import md
 from ui.widgets import download_csv, model_label, models_to_compare, show_table
 
-UPLOAD, EXAMPLE = "Upload a corpus and queries", "Example: 40 news articles, each title finding its article"
+UPLOAD = "Upload a corpus and queries"
+EXAMPLES = {"Example: 200 news articles, found by their titles (easy)": "title",
+            "Example: 200 news articles, found by a sentence from late in each (hard)": "late_sentence"}
 TYPES = [ext.lstrip(".") for ext in FORMATS]
 
 st.title("Retrieval evaluation")
@@ -27,7 +29,7 @@ controls = st.columns([3, 1])
 k = controls[1].number_input("k (failures are misses in the top k)", 1, 100, 10, key="evaluation_k")
 models = models_to_compare(controls[0], "Models (pick several to compare them)", key="evaluation_models")
 # Nothing runs until the user picks the data: the example takes seconds per model.
-source = st.radio("Data", [UPLOAD, EXAMPLE], horizontal=True, key="evaluation_source")
+source = st.radio("Data", [UPLOAD, *EXAMPLES], key="evaluation_source")
 if source == UPLOAD:
     columns = st.columns(2)
     corpus_file = columns[0].file_uploader("Corpus", type=TYPES, key="evaluation_corpus")
@@ -37,7 +39,12 @@ if source == UPLOAD:
     corpus = (corpus_file.getvalue(), corpus_file.name)
     queries = (queries_file.getvalue(), queries_file.name)
 else:
-    example_corpus, example_queries = news_retrieval_example()
+    st.caption(f"Queries: {RETRIEVAL_QUERIES[EXAMPLES[source]]}; each finds one document, its article (1,500-6,000 "
+               "characters). A model that reads only an article's first tokens (all-MiniLM-L6-v2 reads 256, about "
+               "1,000 characters) never sees a late sentence and must find its article by topic alone: compare "
+               "it with WordLlama (no token limit) or TF-IDF on the hard set. Splitting the articles into chunks "
+               "is the usual fix.")
+    example_corpus, example_queries = news_retrieval_example(EXAMPLES[source])
     corpus = (example_corpus.to_csv(index=False, lineterminator="\r\n").encode(), "corpus.csv")
     queries = (example_queries.to_csv(index=False, lineterminator="\r\n").encode(), "queries.csv")
 

@@ -166,6 +166,9 @@ def evaluate(data: RetrievalSet, encoder: Encoder, *, k: int = 10, depth: int = 
     corpus and queries together), index the corpus in FAISS (cosine), rank ``depth`` documents per query."""
     if k < 1:
         raise InputError("k must be at least 1.")
+    # A model fitted on the corpus it embeds (TF-IDF) is fitted on the documents once, so that the queries land in
+    # the documents' space rather than in a space of their own.
+    encoder = encoder.fit_on(list(data.doc_texts))
     n_docs, n_texts = len(data.doc_texts), len(data.doc_texts) + len(data.query_texts)
 
     def documents_progress(done: int, total: int) -> None:

@@ -26,18 +26,31 @@ def sts_pairs_file() -> Path:
 
 
 def news_articles_file() -> Path:
-    """40 real news articles (``article_id, publish_date, title, text``): the retrieval evaluation's example."""
+    """40 real news articles (``article_id, publish_date, title, text``): long documents for chunking."""
     return Path(__file__).resolve().parent.parent / "data" / "sample" / "news_articles.csv"
 
 
-def news_retrieval_example() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(corpus ``doc_id, text``, queries ``query_id, query, relevant_doc_id``): each article's title is a query whose
-    one relevant document is the article itself."""
-    news = pd.read_csv(news_articles_file())
+def news_retrieval_file() -> Path:
+    """200 real news articles (``article_id, publish_date, title, late_sentence, text``): the retrieval
+    evaluation's example, ``late_sentence`` being a sentence about three quarters of the way into the article."""
+    return Path(__file__).resolve().parent.parent / "data" / "sample" / "news_retrieval.csv"
+
+
+RETRIEVAL_QUERIES = {
+    "title": "each article's title",
+    "late_sentence": "a sentence from three quarters of the way into each article",
+}
+"""The retrieval example's two query sets: titles (easy: every model finds nearly all) and late sentences (hard for
+a model that reads only a document's first tokens, e.g. MiniLM's 256, and for none that reads all of it)."""
+
+
+def news_retrieval_example(queries_from: str = "title") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(corpus ``doc_id, text``, queries ``query_id, query, relevant_doc_id``): each query (a title, or a late
+    sentence; see :data:`RETRIEVAL_QUERIES`) has one relevant document, its article."""
+    news = pd.read_csv(news_retrieval_file())
     corpus = pd.DataFrame({"doc_id": news["article_id"], "text": news["text"]})
-    queries = pd.DataFrame({"query_id": news["article_id"], "query": news["title"],
-                            "relevant_doc_id": news["article_id"]})
-    return corpus, queries
+    return corpus, pd.DataFrame({"query_id": news["article_id"], "query": news[queries_from],
+                                 "relevant_doc_id": news["article_id"]})
 
 
 def sample_config() -> BuildConfig:

@@ -132,10 +132,10 @@ def test_evaluation_downloads(downloads, monkeypatch, news):
     queries = pd.DataFrame({"query_id": [f"@Q{row}" for row in range(20)],
                             "query": [f"={title}" for title in news["title"].head(20)],
                             "relevant_doc_id": corpus["doc_id"]})
-    monkeypatch.setattr("explorer.sample.news_retrieval_example", lambda: (corpus, queries))
+    monkeypatch.setattr("explorer.sample.news_retrieval_example", lambda queries_from: (corpus, queries))
     at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=300)
     at.run()
-    at.radio(key="evaluation_source").set_value("Example: 40 news articles, each title finding its article").run()
+    at.radio(key="evaluation_source").set_value("Example: 200 news articles, found by their titles (easy)").run()
     assert not at.exception and downloads
     for data in downloads.values():
         _assert_safe(data)
