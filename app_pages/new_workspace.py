@@ -146,7 +146,7 @@ if replacing and not confirmed:
 if st.button("Build the map", type="primary", key="build",
              disabled=(vectors is None and not spec.available()) or not confirmed):
     try:
-        workspace = writes.build(table, config, out, source=filename, vectors=vectors)
+        workspace = writes.build(table, config, out, source=filename, vectors=vectors, data=raw)
     except InputError as error:
         st.error(f"Nothing was saved: {md(error)}")
     else:

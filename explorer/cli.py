@@ -142,13 +142,15 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.index import IndexConfig
     from explorer.ingest import IngestConfig, choose_text_column
     from explorer.pipeline import build_workspace
+    from explorer.provenance import SourceFile
     from explorer.reading import read_file
     from explorer.workspace import check_build_target, clean_stale_builds
 
     check_build_target(args.out)
     for name in clean_stale_builds(args.out.parent):
         print(f"note: removed the unfinished build of '{name}' left by a build that was stopped", file=sys.stderr)
-    read = read_file(_read(args.input), args.input.name, separator=args.separator)
+    data = _read(args.input)
+    read = read_file(data, args.input.name, separator=args.separator)
     table = read.table
     for note in read.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -167,7 +169,8 @@ def _build(args: argparse.Namespace) -> int:
     vectors = read_vectors(_read(args.vectors), args.vectors.name, column=args.vectors_col) if args.vectors else None
     if vectors is not None and args.model:
         raise InputError("Give either --model or --vectors, not both.")
-    workspace = build_workspace(table, config, args.out, source=str(args.input), vectors=vectors)
+    workspace = build_workspace(table, config, args.out, source=str(args.input), vectors=vectors,
+                                source_file=SourceFile.of(args.input.name, data))
     _print_summary(workspace.manifest, as_json=args.json)
     return 0
 

@@ -20,6 +20,7 @@ from explorer.flags import cosine_neighbours, near_duplicates, outlier_scores
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.limits import check_points
 from explorer.map_building import MapBuild, StageProgress, build_map, distinct_count, start_warm_up
+from explorer.provenance import SourceFile, build_provenance
 from explorer.quality import save_flags
 from explorer.reduce import MIN_POINTS, cluster_layout_config
 from explorer.types import CHUNK, ID, Corpus, Embeddings, IngestReport
@@ -46,7 +47,7 @@ def prepare_corpus(table: pd.DataFrame, config: BuildConfig, encoder: Encoder | 
 def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
                     vectors: np.ndarray | None = None, encoder: Encoder | None = None,
                     cache_dir: Path | None = None, progress: StageProgress | None = None,
-                    owner: str = "the command line") -> Workspace:
+                    owner: str = "the command line", source_file: SourceFile | None = None) -> Workspace:
     """Run every stage and write the workspace atomically: ``out`` appears complete or not at all.
 
     ``out`` must be a workspace, an empty folder or nothing (anything else is refused before any work), and a
@@ -57,16 +58,19 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
         vectors: (len(table), d) precomputed vectors, one per input row; replaces the model.
         encoder: an already loaded encoder for ``config.model_id`` (loaded here when None).
         owner: who is building, as the refusal to a second build names them.
+        source_file: the uploaded file's name, size and sha256, recorded in the manifest's provenance.
     """
     out = Path(out)
     check_build_target(out)
     with build_lock(out, f"{owner} (process {os.getpid()})"):
+        provenance = build_provenance(source_file)
         return _build(table, config, out, source=source, vectors=vectors, encoder=encoder, cache_dir=cache_dir,
-                      progress=progress or (lambda stage, fraction: None))
+                      progress=progress or (lambda stage, fraction: None), provenance=provenance)
 
 
 def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, vectors: np.ndarray | None,
-           encoder: Encoder | None, cache_dir: Path | None, progress: StageProgress) -> Workspace:
+           encoder: Encoder | None, cache_dir: Path | None, progress: StageProgress,
+           provenance: dict) -> Workspace:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     if vectors is None:
@@ -100,7 +104,7 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
                 writer.write_tfidf_fit(building, encoder.fit)
             notes = report.messages() + _size_notes(len(corpus), distinct_count(embeddings.vectors), config)
             writer.write_manifest(building, _manifest(out.name, source, config, corpus, report, built, notes,
-                                                      timings))
+                                                      timings, provenance))
             swap_into_place(building, out)
         finally:
             shutil.rmtree(building, ignore_errors=True)
@@ -141,13 +145,13 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
 
 
 def _manifest(name: str, source: str, config: BuildConfig, corpus: Corpus, report: IngestReport, built: MapBuild,
-              notes: list[str], timings: dict[str, float]) -> Manifest:
+              notes: list[str], timings: dict[str, float], provenance: dict) -> Manifest:
     index = built.index
     return Manifest(name=name, source=source, model=index.model_id, fingerprint=index.fingerprint, dim=index.dim,
                     metric=index.metric, index_type=index.kind, n_documents=corpus.n_documents,
                     n_points=len(corpus), n_chunked=int((corpus.points[CHUNK] > 0).sum()), config=config,
                     report=report, notes=tuple(notes), timings=timings, n_clusters=built.clustering.n_clusters,
-                    noise_fraction=built.clustering.noise_fraction)
+                    noise_fraction=built.clustering.noise_fraction, provenance=provenance)
 
 
 def _size_notes(n_points: int, n_distinct: int, config: BuildConfig) -> list[str]:

@@ -10,6 +10,7 @@ from explorer.config import BuildConfig
 from explorer.ingest import IngestConfig
 from explorer.map_building import StageProgress
 from explorer.pipeline import build_workspace
+from explorer.provenance import SourceFile
 from explorer.reading import read_table
 from explorer.workspace import Workspace, build_running, clear_progress, file_progress, workspaces_root
 
@@ -66,11 +67,13 @@ def build_sample_workspace(*, progress: StageProgress | None = None, encoder=Non
     """Build the workspace the app opens on first launch (replacing any earlier one); its progress is written
     beside it (``read_progress``), so the app can show a build started by ``explorer sample``."""
     out = sample_workspace_path()
-    table = read_table(sample_file().read_bytes(), sample_file().name)
+    data = sample_file().read_bytes()
+    table = read_table(data, sample_file().name)
     try:
         return build_workspace(table, sample_config(), out,
                                source=f"bundled sample: data/sample/{sample_file().name}", encoder=encoder,
-                               progress=file_progress(out, len(table), also=progress), owner=owner)
+                               progress=file_progress(out, len(table), also=progress), owner=owner,
+                               source_file=SourceFile.of(sample_file().name, data))
     finally:
         if not build_running(out):
             clear_progress(out)

@@ -11,6 +11,7 @@ import pandas as pd
 from explorer import recluster
 from explorer.config import BuildConfig
 from explorer.pipeline import build_workspace
+from explorer.provenance import SourceFile
 from explorer.quality import save_flags
 from explorer.sample import sample_workspace_path
 from explorer.workspace import Workspace, build_running
@@ -21,12 +22,13 @@ from ui.widgets import stage_progress
 OWNER = "another user of this app"
 
 
-def build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
-          vectors: np.ndarray | None) -> Workspace:
-    """Build a workspace from the New workspace page, with a progress bar; InputError says what was refused."""
+def build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, vectors: np.ndarray | None,
+          data: bytes) -> Workspace:
+    """Build a workspace from the New workspace page (``data``: the uploaded file's bytes, whose size and sha256
+    the provenance records), with a progress bar; InputError says what was refused."""
     return build_workspace(table, config, out, source=source, vectors=vectors,
                            encoder=None if vectors is not None else cache.encoder(config.model_id),
-                           progress=stage_progress(), owner=OWNER)
+                           progress=stage_progress(), owner=OWNER, source_file=SourceFile.of(source, data))
 
 
 def start_sample_build() -> SampleBuild | None:

@@ -30,6 +30,8 @@ class Manifest:
         report: what cleaning and chunking did to the rows; ``notes`` every message shown about the build.
         timings: seconds per build stage.
         n_clusters, noise_fraction: of the current clustering.
+        provenance: the source file's name, size and sha256, when and by which versions it was built (see
+            :mod:`explorer.provenance`); empty for workspaces built before it was recorded.
         format_version: the folder's format (see ``files``).
     """
 
@@ -49,6 +51,7 @@ class Manifest:
     timings: dict[str, float] = field(default_factory=dict)
     n_clusters: int = 0
     noise_fraction: float = 0.0
+    provenance: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     def with_clustering(self, cluster: ClusterConfig, *, n_clusters: int, noise_fraction: float) -> Manifest:
@@ -65,7 +68,7 @@ class Manifest:
             "ingest": asdict(config.ingest), "chunk": asdict(config.chunk), "index": asdict(config.index),
             "layout": asdict(config.layout), "cluster": asdict(config.cluster), "report": asdict(self.report),
             "report_messages": list(self.notes), "timings": dict(self.timings), "n_clusters": self.n_clusters,
-            "noise_fraction": self.noise_fraction}
+            "noise_fraction": self.noise_fraction, "provenance": dict(self.provenance)}
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> Manifest:
@@ -89,4 +92,4 @@ class Manifest:
             report=config_from_dict(IngestReport, record.get("report") or {"n_input_rows": record["n_points"]}),
             notes=tuple(record.get("report_messages", ())), timings=dict(record.get("timings", {})),
             n_clusters=int(record.get("n_clusters", 0)), noise_fraction=float(record.get("noise_fraction", 0.0)),
-            format_version=version)
+            provenance=dict(record.get("provenance") or {}), format_version=version)

@@ -70,3 +70,27 @@ def test_manifest_written_and_read_back_is_equal(small_workspace, tmp_path):
     write_manifest(tmp_path, manifest)
     again = Manifest.from_json(store.load_json(tmp_path / files.MANIFEST))
     assert again == manifest and np.isclose(again.noise_fraction, manifest.noise_fraction)
+
+
+def test_a_build_records_its_provenance(tweets, tmp_path):
+    """The source file's size and sha256 (checked against hashlib), when it was built, and by which versions."""
+    import hashlib
+    import importlib.metadata
+    import subprocess
+    from datetime import datetime
+
+    from explorer import cli
+
+    source = tmp_path / "tweets.csv"
+    tweets.head(80).to_csv(source, index=False)
+    assert cli.main(["build", str(source), "--out", str(tmp_path / "ws"), "--model", "tfidf-svd",
+                     "--text-col", "text"]) == 0
+    provenance = Workspace.open(tmp_path / "ws").manifest.provenance
+    data = source.read_bytes()
+    assert provenance["source_file"] == {"name": "tweets.csv", "size": len(data),
+                                         "sha256": hashlib.sha256(data).hexdigest()}
+    assert datetime.fromisoformat(provenance["built_at"]).tzinfo is not None
+    assert provenance["libraries"]["numpy"] == importlib.metadata.version("numpy")
+    assert provenance["libraries"]["faiss-cpu"] == importlib.metadata.version("faiss-cpu")
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert provenance["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
