@@ -6,10 +6,10 @@ import streamlit as st
 
 from explorer.audit import DEFAULT_THRESHOLD, audit_pairs
 from explorer.errors import InputError
+from explorer.figures import curve_figure, distributions_figure
 from explorer.reading import FORMATS
 from explorer.sample import sts_pairs_file
 from ui import cache
-from ui.figures import curve_figure, distributions_figure
 from ui.safe import md
 from ui.widgets import download_csv, models_to_compare, show_table
 

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
+from explorer.figures import hover_text, metrics_figure, search_figure
 from explorer.reading import FORMATS
 from explorer.retrieval import METRICS
 from explorer.sample import RETRIEVAL_QUERIES, news_retrieval_example
 from ui import cache
-from ui.figures import hover_text, metrics_figure, search_figure
 from ui.safe import md
 from ui.widgets import download_csv, model_label, models_to_compare, show_table
 

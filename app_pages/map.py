@@ -8,10 +8,10 @@ import streamlit as st
 
 from explorer.cluster import SELECTIONS, clustering_problem
 from explorer.errors import InputError
+from explorer.figures import MAP_CONFIG, MAX_DRAWN, map_figure
 from explorer.sample import sample_workspace_path
 from explorer.workspace import build_running, read_progress
 from ui import cache, state, writes
-from ui.figures import MAP_CONFIG, MAX_DRAWN, map_figure
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace, show_table
 

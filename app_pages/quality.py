@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer.errors import InputError
+from explorer.figures import diff_html, map_figure
 from explorer.flags import DEFAULT_THRESHOLD, word_diff
 from explorer.quality import DEFAULT_OUTLIER_K, outlier_table
 from ui import cache, writes
-from ui.figures import diff_html, map_figure
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace_or_stop, show_table
 

@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 from explorer.errors import InputError
+from explorer.figures import score_histogram, search_figure
 from explorer.search import MODES, neighbours_table
 from ui import cache
-from ui.figures import score_histogram, search_figure
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace_or_stop, show_table
 

@@ -6,8 +6,8 @@ import streamlit as st
 
 from explorer.encoders import MODELS
 from explorer.errors import InputError
+from explorer.figures import distributions_figure, map_figure
 from ui import cache
-from ui.figures import distributions_figure, map_figure
 from ui.safe import md
 from ui.widgets import download_csv, model_label, open_workspace_or_stop, show_table
 

@@ -11,9 +11,9 @@ import streamlit as st
 from explorer import teach
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
+from explorer.figures import map_figure, search_figure
 from explorer.sample import news_articles_file
 from ui import cache
-from ui.figures import map_figure, search_figure
 from ui.safe import md
 from ui.widgets import model_label, open_workspace, show_table
 

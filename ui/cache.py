@@ -13,6 +13,7 @@ import streamlit as st
 from explorer import (
     audit,
     compare,
+    figures,
     flags,
     layout3d,
     map_building,
@@ -38,7 +39,6 @@ from explorer.search import KeywordIndex
 from explorer.similarity import SimilarityProfile
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Manifest, Workspace, clean_stale_builds, embeddings_cache
-from ui import figures
 from ui.progress import embedding_progress
 from ui.sample_build import SampleBuild
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from ui.figures import hover_texts, map_figure
+from explorer.figures import hover_texts, map_figure
 
 
 def _figure(coords):
