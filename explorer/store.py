@@ -64,9 +64,10 @@ def sidecar(step: str, *, upstream: list[str] | None = None, **fields: Any) -> d
             "versions": library_versions(), **fields}
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(names: tuple[str, ...] = _LIBRARIES) -> dict[str, str]:
+    """The installed version of each named distribution ("missing" where it is not installed)."""
     versions = {}
-    for name in _LIBRARIES:
+    for name in names:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
