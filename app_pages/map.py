@@ -160,4 +160,22 @@ show_table(summary[["name", "points", "keywords"]])
 download_csv(table,
              label="Download all points with clusters (CSV)",
              file_name=f"{manifest.name}-points.csv", key="download_all")
+
+st.subheader("Report")
+st.caption("One HTML file to hand to a colleague, which opens without a network: how the workspace was made "
+           "(source file and its sha256, model, settings, seeds, versions), the map and its clusters, similarity "
+           "health, near-duplicates and outliers, and a plain verdict. It shows the saved clustering. The "
+           "command line adds a calibration audit and a retrieval evaluation: `explorer report WORKSPACE --out "
+           "report.html --pairs PAIRS --queries QUERIES`.")
+report_controls = st.columns([1, 1, 2])
+no_texts = report_controls[0].toggle("Leave the texts out", key="report_no_texts",
+                                     help="For reports shared outside the team: no text or metadata, only ids, "
+                                          "numbers and cluster keywords.")
+if report_controls[1].button("Prepare the report", key="prepare_report"):
+    st.session_state[state.REPORT] = (str(path), version, no_texts)
+if st.session_state.get(state.REPORT) == (str(path), version, no_texts):
+    report_controls[2].download_button(
+        "Download the report (HTML)", cache.workspace_report(str(path), version, not no_texts),
+        file_name=f"{manifest.name}-report{'-no-texts' if no_texts else ''}.html", mime="text/html",
+        key="download_report")
 st.text(f"Workspace folder: {path}")

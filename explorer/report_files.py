@@ -65,6 +65,11 @@ def _workspace_corpus(workspace: Workspace) -> pd.DataFrame:
     return pd.DataFrame({"doc_id": points["id"].astype(str), "text": points["text"]})
 
 
+def report_page(workspace: Workspace, *, include_texts: bool = True) -> str:
+    """The HTML report of the workspace alone (no pairs or queries), as the Map page offers it."""
+    return report_html(build_report(workspace, include_texts=include_texts))
+
+
 def write_report(workspace: Workspace, out: Path, inputs: ReportInputs, *, include_texts: bool = True,
                  audit_threshold: float | None = None, progress=None) -> Report:
     """Build the report and write ``out`` (HTML) and its JSON twin beside it, each complete or not at all."""

@@ -20,6 +20,7 @@ from explorer import (
     pipeline,
     quality,
     recluster,
+    report_files,
     retrieval,
     search,
     similarity,
@@ -303,6 +304,11 @@ def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: flo
     coords = map_building.map_layout(Embeddings(vectors, "teaching", "teaching", True),
                                  LayoutConfig(n_neighbors=n_neighbors, min_dist=min_dist))
     return coords, teach.projection_quality(vectors, coords)
+
+
+@st.cache_data(max_entries=2, show_spinner="Writing the report (seconds; a minute for 100,000 points)…")
+def workspace_report(path: str, version: float, include_texts: bool) -> bytes:
+    return report_files.report_page(Workspace.open(Path(path)), include_texts=include_texts).encode("utf-8")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the workspace's model…")

@@ -12,6 +12,8 @@ WORKSPACE = "workspace_path"
 LINK = "workspace"
 """The query parameter that names the open workspace."""
 PICKER = "workspace_picker"
+REPORT = "report_asked"
+"""The (workspace, version, texts left out) whose report the user asked for on the Map page."""
 
 
 def current_workspace() -> Path | None:

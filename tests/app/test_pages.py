@@ -450,3 +450,29 @@ def test_first_launch_builds_the_sample_in_the_background_and_opens_its_map(tmp_
     assert not at.exception
     assert at.title[0].value == "Map of health-tweets-sample"
     assert read_progress(sample_workspace_path()) is None  # cleared once built
+
+
+def test_map_page_offers_the_report_with_and_without_texts(small_workspace, monkeypatch):
+    import explorer.report_files
+
+    made = []
+    real = explorer.report_files.report_page
+
+    def capture(workspace, *, include_texts=True):
+        made.append((include_texts, real(workspace, include_texts=include_texts)))
+        return made[-1][1]
+
+    monkeypatch.setattr(explorer.report_files, "report_page", capture)
+    at = _map_page(small_workspace.path)
+    assert not at.get("download_button") or all(
+        button.proto.label != "Download the report (HTML)" for button in at.get("download_button"))
+    at.button(key="prepare_report").click().run()
+    assert not at.exception
+    assert "Download the report (HTML)" in [button.proto.label for button in at.get("download_button")]
+    at.toggle(key="report_no_texts").set_value(True).run()
+    assert "Download the report (HTML)" not in [button.proto.label for button in at.get("download_button")]
+    at.button(key="prepare_report").click().run()
+    assert [include for include, _ in made] == [True, False]
+    with_texts, without = made[0][1], made[1][1]
+    text = next(text for text in small_workspace.texts() if len(text) > 60 and "&" not in text and "<" not in text)
+    assert "Report: tweets-400" in with_texts and text[:50] in with_texts and text[:50] not in without
