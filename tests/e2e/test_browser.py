@@ -254,3 +254,45 @@ def test_markdown_in_ids_file_names_and_typed_text_shows_as_text(app_url, page, 
     assert page.locator("img[src='x']").count() == 0 and page.locator("a", has_text="link").count() == 0
     time.sleep(1)
     assert requests == []
+
+
+def test_the_report_shows_payloads_as_text_and_needs_no_network(page, tweets, tweet_vectors, tmp_path):
+    """Payloads in texts, ids, metadata, the source file's name and the pairs file render as text in the report
+    opened from disk; no dialog opens and no request leaves the file."""
+    import numpy as np
+
+    from explorer import cli
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    table = tweets.head(400).assign(note="real tweet")
+    table["tweet_id"] = table["tweet_id"].astype(str)
+    for row, payload in enumerate(PAYLOADS):
+        table.loc[row, "tweet_id"] = payload
+        table.loc[row + 10, "note"] = payload
+    table.loc[20, "text"] = PAYLOADS[0] + " " + table.loc[20, "text"]  # the vectors stay the real tweet's
+    out = tmp_path / "payload-ws"
+    build_workspace(table, BuildConfig(IngestConfig("text", "tweet_id", ("note",))), out, source=PAYLOADS[1],
+                    vectors=np.asarray(tweet_vectors.vectors))
+    report = tmp_path / "report.html"
+    assert cli.main(["report", str(out), "--out", str(report)]) == 0
+
+    dialogs, requests = [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(report.as_uri())
+    page.locator(".plot-container").first.wait_for(timeout=60_000)
+    assert page.locator(".plot-container").count() >= 2
+    page.get_by_text(PAYLOADS[1]).first.wait_for(timeout=10_000)  # the source, shown as text
+    # The map's hover labels carry the payloads escaped, so plotly shows them as text.
+    hovers = page.evaluate("""() => document.querySelector('#figure-map').data
+        .flatMap(trace => trace.hovertext || trace.text || [])""")
+    assert len(hovers) == 400
+    for payload in PAYLOADS[:2]:
+        escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert any(escaped in hover for hover in hovers) and not any(payload in hover for hover in hovers)
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("script", has_text="xss").count() == 0
+    time.sleep(1)
+    assert dialogs == [] and [url for url in requests if not url.startswith("file:")] == []
