@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     from explorer.encoders import DEFAULT_MODEL
     from explorer.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
     from explorer.index import METRICS, IndexConfig
+    from explorer.label_audit import DEFAULT_K as LABEL_K
     from explorer.quality import DEFAULT_OUTLIER_K
     from explorer.reading import SEPARATORS
     from explorer.search import DEFAULT_K, MODES
@@ -147,6 +148,16 @@ def _parser() -> argparse.ArgumentParser:
                         help="exit 1 when more than this share of the points are near-duplicates of another")
     report.add_argument("--json", action="store_true", help="also print the JSON twin")
     report.set_defaults(handler=_report)
+
+    labels = commands.add_parser("label-audit", help="leave-one-out k-NN classification of a label column: "
+                                                     "accuracy, per-class figures, and labels that look wrong")
+    labels.add_argument("workspace", type=Path)
+    labels.add_argument("--label", required=True, help="a metadata column kept in the workspace")
+    labels.add_argument("-k", type=int, default=LABEL_K, help=f"neighbours that vote (default {LABEL_K})")
+    labels.add_argument("--top", type=int, default=20, help="suspect labels listed (default 20)")
+    labels.add_argument("--fail-below-accuracy", type=float, help="exit 1 when the accuracy is below this")
+    labels.add_argument("--json", action="store_true")
+    labels.set_defaults(handler=_label_audit)
 
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
@@ -437,6 +448,28 @@ def _report(args: argparse.Namespace) -> int:
 
 def _name(path: Path | None) -> str | None:
     return path.name if path is not None else None
+
+
+def _label_audit(args: argparse.Namespace) -> int:
+    from explorer.label_audit import audit_labels, suspects_table
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    audit = audit_labels(workspace, args.label, k=args.k)
+    summary = audit.summary()
+    suspects = suspects_table(audit, workspace.points(), top=args.top)
+    if args.json:
+        print(json.dumps({"summary": summary, "per_class": audit.per_class().to_dict("records"),
+                          "suspects": suspects.to_dict("records")}, default=_plain))
+    else:
+        for field, value in summary.items():
+            print(f"{field:>18}: {value}")
+        for row in suspects.itertuples(index=False):
+            print(f"{row.id}  '{row.label}' -> '{row.neighbours_say}' ({row.vote_share:.0%})  {row.text[:70]}")
+    if args.fail_below_accuracy is not None and audit.accuracy < args.fail_below_accuracy:
+        print(f"error: k-NN accuracy {audit.accuracy:.4f} is below {args.fail_below_accuracy}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _available_encoder(model_id: str):
