@@ -9,6 +9,7 @@ from ui import cache, state
 from ui.navigation import (
     audit_page,
     evaluation_page,
+    labels_page,
     map_page,
     new_workspace_page,
     quality_page,
@@ -28,7 +29,7 @@ if removed and not st.session_state.get("stale_builds_told"):
              "the saved workspaces are intact.")
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
-                            evaluation_page(), teach_page(), new_workspace_page()])
+                            evaluation_page(), labels_page(), teach_page(), new_workspace_page()])
 
 with st.sidebar:
     workspaces = {path.name: path for path in list_workspaces()}

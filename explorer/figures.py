@@ -232,3 +232,19 @@ def metrics_figure(summary: pd.DataFrame, metrics: tuple[str, ...], *, title: st
                          yaxis={"range": [0, 1.1]}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                          legend={"orientation": "h", "y": -0.2})
     return figure
+
+
+def confusion_figure(confusion: pd.DataFrame, *, title: str) -> go.Figure:
+    """Heatmap of a confusion matrix (rows: labels given; columns: labels predicted), each row as shares."""
+    counts = confusion.to_numpy()
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    given = [html.escape(str(label), quote=False) for label in confusion.index]
+    predicted = [html.escape(str(label), quote=False) for label in confusion.columns]
+    figure = go.Figure(go.Heatmap(
+        z=shares, x=predicted, y=given, customdata=counts, colorscale="Blues", zmin=0, zmax=1,
+        colorbar={"title": {"text": "share of row"}},
+        hovertemplate="given %{y}<br>neighbours say %{x}<br>%{customdata:,} points (%{z:.0%})<extra></extra>"))
+    figure.update_layout(title={"text": html.escape(title, quote=False)}, height=max(360, 28 * len(given) + 140),
+                         margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title="the neighbours' vote",
+                         yaxis={"title": "label given", "autorange": "reversed"})
+    return figure

@@ -159,4 +159,4 @@ def suspects_table(audit: LabelAudit, points: pd.DataFrame, *, top: int = 20, n_
         "vote_share": audit.vote_share[rows], "agreement": audit.agreement[rows],
         "neighbours": [" | ".join(f"{labels[audit.labels[other]]}: {texts[other][:60]}"
                                   for other in audit.neighbours[row, :n_neighbours]) for row in rows]},
-        columns=["row", "id", "text", "label", "neighbours_say", "vote_share", "agreement", "neighbours"])
+        columns=["row", "id", "label", "neighbours_say", "vote_share", "agreement", "text", "neighbours"])

@@ -33,6 +33,7 @@ from explorer.embed import embed_texts
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
+from explorer.label_audit import LabelAudit, audit_labels
 from explorer.reading import TableRead, read_file, read_table
 from explorer.reduce import LayoutConfig
 from explorer.retrieval import RetrievalReport, RetrievalSet
@@ -309,6 +310,11 @@ def distortion_layout(path: str, version: float, n_neighbors: int, min_dist: flo
 @st.cache_data(max_entries=2, show_spinner="Writing the report (seconds; a minute for 100,000 points)…")
 def workspace_report(path: str, version: float, include_texts: bool) -> bytes:
     return report_files.report_page(Workspace.open(Path(path)), include_texts=include_texts).encode("utf-8")
+
+
+@st.cache_data(max_entries=8, show_spinner="Letting each point's neighbours vote…")
+def label_audit(path: str, version: float, column: str, k: int) -> LabelAudit:
+    return audit_labels(Workspace.open(Path(path)), column, k=k)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the workspace's model…")

@@ -31,6 +31,10 @@ def audit_page() -> st.Page:
     return st.Page("app_pages/audit.py", title="Calibration audit", icon=":material/rule:")
 
 
+def labels_page() -> st.Page:
+    return st.Page("app_pages/labels.py", title="Label audit", icon=":material/label:")
+
+
 def evaluation_page() -> st.Page:
     return st.Page("app_pages/evaluation.py", title="Retrieval evaluation", icon=":material/fact_check:")
 

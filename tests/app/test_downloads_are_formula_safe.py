@@ -100,6 +100,13 @@ def test_quality_downloads(formula_workspace, downloads):
         _assert_safe(data)
 
 
+def test_label_audit_downloads(formula_workspace, downloads):
+    at = _page("labels.py", formula_workspace)
+    assert not at.exception and len(downloads) >= 3
+    for data in downloads.values():
+        _assert_safe(data)
+
+
 def test_negative_numbers_stay_numbers_and_carriage_returns_stay_in_their_cell():
     from explorer.export import to_safe_csv
 

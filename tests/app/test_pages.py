@@ -476,3 +476,39 @@ def test_map_page_offers_the_report_with_and_without_texts(small_workspace, monk
     with_texts, without = made[0][1], made[1][1]
     text = next(text for text in small_workspace.texts() if len(text) > 60 and "&" not in text and "<" not in text)
     assert "Report: tweets-400" in with_texts and text[:50] in with_texts and text[:50] not in without
+
+
+def test_label_page_audits_the_outlets_and_maps_who_disagrees(small_workspace):
+    from explorer.label_audit import audit_labels
+
+    at = AppTest.from_file(str(ROOT / "app_pages" / "labels.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    at.run()
+    assert not at.exception
+    expected = audit_labels(small_workspace, "outlet", k=10)
+    assert at.metric[0].value == f"{expected.accuracy:.1%}"
+    assert at.metric[2].value == f"{expected.majority_baseline:.1%}"
+    suspects = at.dataframe[0].value
+    assert len(suspects) == min(50, len(expected.suspects()))
+    assert suspects["id"].astype(str).tolist()[:5] == [
+        str(value) for value in small_workspace.points()["id"].to_numpy()[expected.suspects()[:5]]]
+    names = {trace["name"] for trace in _plotly_figures(at)[-1]["data"]}
+    assert names <= {"label agrees with most neighbours", "label disagrees with most neighbours"} and names
+    at.number_input(key="label_k").set_value(3).run()
+    assert not at.exception
+    assert at.metric[0].value == f"{audit_labels(small_workspace, 'outlet', k=3).accuracy:.1%}"
+
+
+def test_label_page_says_what_to_do_without_metadata(tweets, tweet_vectors, tmp_path):
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    workspace = build_workspace(tweets.head(400), BuildConfig(IngestConfig("text", "tweet_id")), tmp_path / "plain",
+                                source="test", vectors=np.asarray(tweet_vectors.vectors))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "labels.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(workspace.path)
+    at.run()
+    assert not at.exception and "kept no metadata column" in at.info[0].value
