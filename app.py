@@ -8,6 +8,7 @@ from explorer.workspace import list_workspaces
 from ui import cache, state
 from ui.navigation import (
     audit_page,
+    compression_page,
     evaluation_page,
     labels_page,
     map_page,
@@ -29,7 +30,8 @@ if removed and not st.session_state.get("stale_builds_told"):
              "the saved workspaces are intact.")
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
-                            evaluation_page(), labels_page(), teach_page(), new_workspace_page()])
+                            evaluation_page(), labels_page(), compression_page(), teach_page(),
+                            new_workspace_page()])
 
 with st.sidebar:
     workspaces = {path.name: path for path in list_workspaces()}

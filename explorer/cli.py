@@ -159,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
     labels.add_argument("--json", action="store_true")
     labels.set_defaults(handler=_label_audit)
 
+    compress = commands.add_parser("compress-audit", help="neighbours kept by fewer dimensions or bits (truncation, "
+                                                          "8-bit, binary, product quantisation)")
+    compress.add_argument("workspace", type=Path)
+    compress.add_argument("-k", type=int, default=10, help="neighbours compared (default 10)")
+    compress.add_argument("--json", action="store_true")
+    compress.set_defaults(handler=_compress_audit)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -469,6 +476,23 @@ def _label_audit(args: argparse.Namespace) -> int:
     if args.fail_below_accuracy is not None and audit.accuracy < args.fail_below_accuracy:
         print(f"error: k-NN accuracy {audit.accuracy:.4f} is below {args.fail_below_accuracy}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _compress_audit(args: argparse.Namespace) -> int:
+    from explorer.compression import matryoshka_sentence, workspace_compression
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    audit = workspace_compression(workspace, k=args.k)
+    if args.json:
+        print(json.dumps(audit.summary(), default=_plain))
+        return 0
+    for row in audit.table.itertuples(index=False):
+        print(f"{row.setting:<30} {row.bytes_per_vector:>7,.0f} B  overlap {row.overlap_mean:6.1%} "
+              f"(p5 {row.overlap_p05:6.1%})  spearman {row.spearman:.3f}")
+    print(audit.sentence())
+    print(matryoshka_sentence(workspace.manifest.model, audit.matryoshka))
     return 0
 
 

@@ -44,6 +44,8 @@ class ModelSpec:
     """Tokens the model adds to every text ([CLS] and [SEP]; e5 also "passage: "), out of ``max_tokens``."""
     backend: str = ""
     """What runs the model (reports name it beside the fingerprint)."""
+    matryoshka: bool = False
+    """Trained so that its first dimensions alone are a usable embedding (Matryoshka representation learning)."""
 
     @property
     def content_tokens(self) -> int | None:
@@ -311,7 +313,7 @@ MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
     ModelSpec("wordllama-l2", "WordLlama L2 (fast, static)", 256, None, "~15,000 texts/s",
               "wordllama", "wordllama", "pip install wordllama==0.4.0.post1",
               "Averaged static token vectors: very fast, a little less accurate, no token limit.", _load_wordllama,
-              backend="wordllama (NumPy)"),
+              backend="wordllama (NumPy)", matryoshka=True),
     ModelSpec("tfidf-svd", "TF-IDF + SVD (lexical baseline)", 256, None, "fast",
               "sklearn", "scikit-learn", "pip install scikit-learn",
               "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus.", TfidfEncoder,

@@ -248,3 +248,24 @@ def confusion_figure(confusion: pd.DataFrame, *, title: str) -> go.Figure:
                          margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title="the neighbours' vote",
                          yaxis={"title": "label given", "autorange": "reversed"})
     return figure
+
+
+def compression_figure(table: pd.DataFrame, *, k: int, keep: float) -> go.Figure:
+    """Neighbour overlap (mean, and the 5th percentile) against bytes per vector, one point per setting."""
+    names = [html.escape(str(name), quote=False) for name in table["setting"]]
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=table["bytes_per_vector"], y=table["overlap_mean"], mode="markers+text",
+                                text=names, textposition="top center", name="mean overlap",
+                                marker={"size": 10, "color": PALETTE[0]},
+                                hovertemplate="%{text}<br>%{x:,.0f} bytes<br>mean overlap %{y:.1%}<extra></extra>"))
+    figure.add_trace(go.Scatter(x=table["bytes_per_vector"], y=table["overlap_p05"], mode="markers",
+                                name="5th percentile", text=names, marker={"size": 7, "color": PALETTE[1],
+                                                                           "symbol": "triangle-down"},
+                                hovertemplate="%{text}<br>5th percentile %{y:.1%}<extra></extra>"))
+    figure.add_hline(y=keep, line={"color": "#444", "dash": "dash"}, annotation={"text": f"{keep:.0%}"})
+    figure.update_layout(title={"text": f"Share of each point's {k} nearest neighbours kept, against size"},
+                         height=420, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                         xaxis={"title": "bytes per vector (log scale)", "type": "log"},
+                         yaxis={"title": f"{k}-NN overlap with float32", "range": [0, 1.08]},
+                         legend={"orientation": "h", "y": -0.2})
+    return figure

@@ -28,6 +28,7 @@ from explorer import (
 )
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
+from explorer.compression import CompressionAudit, workspace_compression
 from explorer.config import BuildConfig
 from explorer.embed import embed_texts
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
@@ -315,6 +316,11 @@ def workspace_report(path: str, version: float, include_texts: bool) -> bytes:
 @st.cache_data(max_entries=8, show_spinner="Letting each point's neighbours vote…")
 def label_audit(path: str, version: float, column: str, k: int) -> LabelAudit:
     return audit_labels(Workspace.open(Path(path)), column, k=k)
+
+
+@st.cache_data(max_entries=4, show_spinner="Compressing the vectors every way and comparing neighbours…")
+def compression(path: str, version: float, k: int) -> CompressionAudit:
+    return workspace_compression(Workspace.open(Path(path)), k=k)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the workspace's model…")

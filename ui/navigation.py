@@ -35,6 +35,10 @@ def labels_page() -> st.Page:
     return st.Page("app_pages/labels.py", title="Label audit", icon=":material/label:")
 
 
+def compression_page() -> st.Page:
+    return st.Page("app_pages/compression.py", title="Compression audit", icon=":material/compress:")
+
+
 def evaluation_page() -> st.Page:
     return st.Page("app_pages/evaluation.py", title="Retrieval evaluation", icon=":material/fact_check:")
 

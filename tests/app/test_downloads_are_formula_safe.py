@@ -107,6 +107,12 @@ def test_label_audit_downloads(formula_workspace, downloads):
         _assert_safe(data)
 
 
+def test_compression_downloads(formula_workspace, downloads):
+    at = _page("compression.py", formula_workspace)
+    assert not at.exception and len(downloads) == 1
+    _assert_safe(downloads[0])
+
+
 def test_negative_numbers_stay_numbers_and_carriage_returns_stay_in_their_cell():
     from explorer.export import to_safe_csv
 

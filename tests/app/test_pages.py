@@ -512,3 +512,15 @@ def test_label_page_says_what_to_do_without_metadata(tweets, tweet_vectors, tmp_
     at.session_state[WORKSPACE] = str(workspace.path)
     at.run()
     assert not at.exception and "kept no metadata column" in at.info[0].value
+
+
+def test_compression_page_names_the_cheapest_setting(small_workspace):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compression.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    at.run()
+    assert not at.exception
+    assert "is 8-bit scalar" in at.info[0].value
+    assert "not trained for cutting dimensions" in at.caption[1].value
+    table = at.dataframe[0].value
+    assert table["setting"].iloc[0] == "float32 (384 dims)" and table["overlap_mean"].iloc[0] == 1.0
+    assert len(_plotly_figures(at)[0]["data"]) == 2

@@ -1,0 +1,196 @@
+"""Compression audit: how much of each point's neighbourhood survives fewer dimensions or fewer bits.
+
+Every setting is compared with the full float32 vectors: the overlap of each sampled point's 10 nearest neighbours
+(the database compressed, the query point kept in float32 where the method allows it, as FAISS's asymmetric search
+does), the Spearman correlation of random pairs' scores, and the bytes per vector and for the whole index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from explorer.errors import InputError
+from explorer.similarity import random_pairs, unit_rows
+
+DEFAULT_K = 10
+N_QUERIES = 1_000
+N_PAIRS = 20_000
+RESCORE_DEPTH = 4
+"""Binary search with rescoring keeps ``RESCORE_DEPTH * k`` candidates by Hamming distance, then ranks them by the
+full vectors."""
+KEEP = 0.95
+TRUNCATIONS = (32, 64, 128, 256, 512)
+_BATCH = 256
+
+
+@dataclass(frozen=True, eq=False)
+class CompressionAudit:
+    """Attributes:
+        table: one row per setting: setting, method, dims, bytes_per_vector, index_mb, overlap_mean,
+            overlap_p05, spearman; the full float32 vectors first.
+        k, n_queries, n_pairs, seed: what the figures were measured on.
+        matryoshka: whether the model was trained for its dimensions to be cut (None: unknown, uploaded vectors).
+    """
+
+    table: pd.DataFrame
+    k: int
+    n_queries: int
+    n_pairs: int
+    seed: int
+    matryoshka: bool | None
+
+    def cheapest_keeping(self, share: float = KEEP) -> pd.Series | None:
+        """The setting with the fewest bytes whose mean neighbour overlap is at least ``share``."""
+        kept = self.table[self.table["overlap_mean"] >= share]
+        return None if kept.empty else kept.sort_values(["bytes_per_vector", "overlap_mean"],
+                                                        ascending=[True, False]).iloc[0]
+
+    def sentence(self) -> str:
+        best = self.cheapest_keeping()
+        full = self.table.iloc[0]
+        if best is None or best["setting"] == full["setting"]:
+            return (f"No compressed setting keeps {KEEP:.0%} of each point's {self.k} nearest neighbours: keep the "
+                    "full float32 vectors.")
+        return (f"The cheapest setting that keeps {KEEP:.0%} of each point's {self.k} nearest neighbours (on "
+                f"average) is {best['setting']}: {best['bytes_per_vector']:,.0f} bytes a vector instead of "
+                f"{full['bytes_per_vector']:,.0f} ({full['bytes_per_vector'] / best['bytes_per_vector']:.0f}x "
+                f"smaller), {best['overlap_mean']:.1%} overlap.")
+
+    def summary(self) -> dict:
+        best = self.cheapest_keeping()
+        return {"k": self.k, "n_queries": self.n_queries, "n_pairs": self.n_pairs, "seed": self.seed,
+                "matryoshka": self.matryoshka, "cheapest_keeping_95": None if best is None else best["setting"],
+                "settings": self.table.to_dict("records")}
+
+
+def compression_audit(vectors: np.ndarray, *, k: int = DEFAULT_K, n_queries: int = N_QUERIES,
+                      n_pairs: int = N_PAIRS, seed: int = 0, matryoshka: bool | None = None) -> CompressionAudit:
+    """Audit ``vectors`` (n, d) as cosine vectors under every setting that fits their width."""
+    n, dim = vectors.shape
+    if n < k + 2:
+        raise InputError(f"A compression audit needs more than {k + 1} points; this workspace has {n}.")
+    rng = np.random.default_rng(seed)
+    full = unit_rows(vectors.astype(np.float32))
+    queries = np.sort(rng.choice(n, size=min(n_queries, n), replace=False))
+    first, second = random_pairs(n, n_pairs, rng)
+    truth = _top_k(full[queries], full, queries, k)
+    truth_pairs = np.einsum("ij,ij->i", full[first], full[second])
+    rows = []
+    for setting in _settings(dim, n):
+        found, pair_scores = setting.neighbours_and_pairs(full, queries, k, first, second, seed)
+        overlap = np.array([len(np.intersect1d(a, b)) / k for a, b in zip(truth, found)])
+        rho = float(spearmanr(truth_pairs, pair_scores).statistic) if len(first) > 2 else float("nan")
+        rows.append({"setting": setting.name, "method": setting.method, "dims": setting.dims,
+                     "bytes_per_vector": setting.bytes_per_vector,
+                     "index_mb": round(setting.bytes_per_vector * n / 1e6, 3),
+                     "overlap_mean": float(overlap.mean()), "overlap_p05": float(np.quantile(overlap, 0.05)),
+                     "spearman": rho})
+    return CompressionAudit(pd.DataFrame(rows), k, len(queries), len(first), seed, matryoshka)
+
+
+def _top_k(query_vectors: np.ndarray, database: np.ndarray, query_rows: np.ndarray, k: int) -> np.ndarray:
+    """(q, k) rows of the k best scores (dot product) of each query over ``database``, the query's own row left
+    out; ties keep the lower row (a stable sort)."""
+    found = np.empty((len(query_rows), k), dtype=np.int64)
+    for start in range(0, len(query_rows), _BATCH):
+        scores = query_vectors[start:start + _BATCH] @ database.T
+        scores[np.arange(len(scores)), query_rows[start:start + _BATCH]] = -np.inf
+        # What a stable sort of the whole row would give, at the cost of a partition: every score tied with the
+        # k-th best is a candidate, and the candidates are ordered by score, then row.
+        kth = np.partition(scores, -k, axis=1)[:, -k]
+        for offset, (row_scores, cut) in enumerate(zip(scores, kth)):
+            candidates = np.flatnonzero(row_scores >= cut)
+            found[start + offset] = candidates[np.lexsort((candidates, -row_scores[candidates]))][:k]
+    return found
+
+
+@dataclass(frozen=True)
+class _Setting:
+    name: str
+    method: str
+    dims: int
+    bytes_per_vector: float
+    code: int = 0
+    """The method's parameter: dimensions kept, PQ subquantizers."""
+
+    def neighbours_and_pairs(self, full: np.ndarray, queries: np.ndarray, k: int, first: np.ndarray,
+                             second: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(q, k) neighbours of the sampled points under this setting, and the pairs' scores."""
+        if self.method in ("float32", "truncate"):
+            cut = unit_rows(full[:, : self.dims])
+            return _top_k(cut[queries], cut, queries, k), np.einsum("ij,ij->i", cut[first], cut[second])
+        if self.method in ("int8", "pq"):
+            decoded = _faiss_round_trip(full, self.method, self.code, seed)
+            return (_top_k(full[queries], decoded, queries, k),
+                    np.einsum("ij,ij->i", decoded[first], decoded[second]))
+        signs = np.where(full > 0, 1.0, -1.0).astype(np.float32)  # one bit a dimension
+        agreement = np.einsum("ij,ij->i", signs[first], signs[second])
+        if self.method == "binary":
+            return _top_k(signs[queries], signs, queries, k), agreement
+        candidates = _top_k(signs[queries], signs, queries, RESCORE_DEPTH * k)
+        rescored = np.einsum("qd,qcd->qc", full[queries], full[candidates])
+        order = np.argsort(-rescored, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(candidates, order, axis=1), agreement
+
+
+def _settings(dim: int, n: int) -> list[_Setting]:
+    settings = [_Setting(f"float32 ({dim} dims)", "float32", dim, 4.0 * dim, dim)]
+    settings += [_Setting(f"first {cut} dims, float32", "truncate", cut, 4.0 * cut, cut)
+                 for cut in TRUNCATIONS if cut < dim]
+    settings.append(_Setting("8-bit scalar", "int8", dim, float(dim)))
+    settings.append(_Setting("binary", "binary", dim, dim / 8))
+    settings.append(_Setting(f"binary, top {RESCORE_DEPTH}k rescored", "binary+rescore", dim, dim / 8))
+    bits = pq_bits(n)
+    for share in (8, 16):
+        subquantizers = dim // share
+        if bits and subquantizers >= 2 and dim % subquantizers == 0:
+            size = subquantizers * bits / 8
+            settings.append(_Setting(f"PQ, {subquantizers} x {bits} bits", "pq", dim, size, subquantizers))
+    return settings
+
+
+def pq_bits(n: int) -> int:
+    """Bits per PQ subquantizer: 8 (256 centroids) when there are the 39 training points per centroid FAISS asks
+    for, fewer for smaller corpora, none (no PQ) below 16 centroids."""
+    bits = int(min(8, np.floor(np.log2(max(n, 1) / 39))))
+    return bits if bits >= 4 else 0
+
+
+def _faiss_round_trip(full: np.ndarray, method: str, subquantizers: int, seed: int) -> np.ndarray:
+    """The vectors as the compressed index stores them, decoded (trained on a seeded sample of at most 20,000)."""
+    import faiss
+
+    dim = full.shape[1]
+    if method == "int8":
+        index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexPQ(dim, subquantizers, pq_bits(len(full)), faiss.METRIC_INNER_PRODUCT)
+        index.pq.cp.seed = seed
+        index.pq.cp.verbose = False
+    sample = np.random.default_rng(seed).choice(len(full), size=min(len(full), 20_000), replace=False)
+    index.train(np.ascontiguousarray(full[np.sort(sample)]))
+    return index.sa_decode(index.sa_encode(np.ascontiguousarray(full)))
+
+
+def workspace_compression(workspace, *, k: int = DEFAULT_K, seed: int = 0) -> CompressionAudit:
+    """The audit of a workspace's vectors, saying whether its model was trained for truncation."""
+    from explorer.encoders import MODELS
+
+    spec = MODELS.get(workspace.manifest.model)
+    return compression_audit(workspace.embeddings().vectors, k=k, seed=seed,
+                             matryoshka=None if spec is None else spec.matryoshka)
+
+
+def matryoshka_sentence(model_id: str, matryoshka: bool | None) -> str:
+    if matryoshka is None:
+        return ("The vectors were uploaded, so whether their model was trained for cutting dimensions (Matryoshka) "
+                "is unknown.")
+    if matryoshka:
+        return (f"{model_id} was trained so that its first dimensions stand alone (Matryoshka representation "
+                "learning): keeping the first dimensions is how it is meant to be shrunk.")
+    return (f"{model_id} was not trained for cutting dimensions (no Matryoshka training): its information is "
+            "spread over all of them, so keeping the first ones loses more than quantising.")
