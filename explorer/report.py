@@ -20,7 +20,7 @@ import explorer
 from explorer import figures
 from explorer.audit import DEFAULT_THRESHOLD as AUDIT_THRESHOLD
 from explorer.audit import LabelledPairs, PairsAudit, audit_pairs, pair_scores
-from explorer.encoders import MODELS, Encoder
+from explorer.encoders import BACKEND_NAMES, MODELS, Encoder, backend_of
 from explorer.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
 from explorer.quality import DEFAULT_OUTLIER_K, cosine_graph, find_duplicates, find_outliers
 from explorer.retrieval import METRICS, RetrievalReport, RetrievalSet, evaluate
@@ -121,7 +121,7 @@ def _provenance(workspace: Workspace) -> dict[str, Any]:
                  "points": manifest.n_points},
         "notes": list(manifest.notes),
         "model": {"id": manifest.model, "fingerprint": manifest.fingerprint, "dim": manifest.dim,
-                  "backend": spec.backend if spec else "uploaded vectors",
+                  "backend": _backend(manifest.model, manifest.fingerprint),
                   "max_tokens": spec.max_tokens if spec else None},
         "metric": manifest.metric, "normalised": True,
         "index": {"type": manifest.index_type, **asdict(manifest.config.index)},
@@ -134,6 +134,14 @@ def _provenance(workspace: Workspace) -> dict[str, Any]:
         "report_made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "report_made_by": explorer.__version__,
     }
+
+
+def _backend(model_id: str, fingerprint: str) -> str:
+    spec = MODELS.get(model_id)
+    if spec is None:
+        return "uploaded vectors"
+    backend = backend_of(model_id, fingerprint)
+    return spec.runs_on if backend is None else BACKEND_NAMES[backend]
 
 
 def _map_section(workspace: Workspace, saved, points: pd.DataFrame, include_texts: bool,

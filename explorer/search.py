@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.embed import PRECOMPUTED
-from explorer.encoders import MODELS, Encoder, TfidfEncoder, load_encoder
+from explorer.encoders import MODELS, Encoder, TfidfEncoder, backend_of, load_encoder
 from explorer.errors import InputError
 from explorer.index import VectorIndex
 from explorer.ingest import clean_text
@@ -105,11 +105,11 @@ def typed_query_problem(model_id: str, *, fit_saved: bool = False) -> str | None
     return None
 
 
-def query_encoder(workspace: Workspace, *, load: Callable[[str], Encoder] = load_encoder) -> Encoder:
+def query_encoder(workspace: Workspace, *, load: Callable[..., Encoder] = load_encoder) -> Encoder:
     """The encoder that embeds typed text into ``workspace``'s space (its model, or its saved TF-IDF fit).
 
     Raises InputError with ``typed_query_problem``'s reason when there is none. ``load`` loads a registry model
-    (the app passes its cached loader).
+    (the app passes its cached loader) with the backend that made the workspace's vectors.
     """
     manifest = workspace.manifest
     fit = workspace.tfidf_fit() if manifest.model == "tfidf-svd" else None
@@ -118,7 +118,7 @@ def query_encoder(workspace: Workspace, *, load: Callable[[str], Encoder] = load
         raise InputError(problem)
     if fit is not None:
         return TfidfEncoder(MODELS["tfidf-svd"], fit, fingerprint=manifest.fingerprint)
-    return load(manifest.model)
+    return load(manifest.model, backend=backend_of(manifest.model, manifest.fingerprint))
 
 
 def hits_table(hits: SearchHits, points: pd.DataFrame) -> pd.DataFrame:

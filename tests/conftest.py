@@ -40,7 +40,8 @@ def news() -> pd.DataFrame:
 def minilm():
     from explorer.encoders import load_encoder
 
-    return load_encoder("all-MiniLM-L6-v2")
+    # The PyTorch path: the committed fixture vectors (and the workspaces built from them) are its vectors.
+    return load_encoder("all-MiniLM-L6-v2", backend="torch")
 
 
 FIXTURE_VECTORS = ROOT / "tests" / "fixtures" / "tweets-400-minilm"
@@ -102,7 +103,7 @@ def fast_tests_load_no_model(request, monkeypatch):
     assert not asked, f"{request.node.name} uses the model fixture(s) {sorted(asked)}: mark it slow"
     from explorer.encoders import MODELS
 
-    def refuse(spec):
+    def refuse(spec, *backend):
         raise AssertionError(f"{request.node.name} loads the model {spec.id}: mark it slow")
 
     for model_id, spec in MODELS.items():

@@ -47,8 +47,8 @@ from ui.sample_build import SampleBuild
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def encoder(model_id: str) -> Encoder:
-    return load_encoder(model_id)
+def encoder(model_id: str, backend: str | None = None) -> Encoder:
+    return load_encoder(model_id, backend=backend)
 
 
 @st.cache_resource

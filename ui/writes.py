@@ -27,7 +27,7 @@ def build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, v
     """Build a workspace from the New workspace page (``data``: the uploaded file's bytes, whose size and sha256
     the provenance records), with a progress bar; InputError says what was refused."""
     return build_workspace(table, config, out, source=source, vectors=vectors,
-                           encoder=None if vectors is not None else cache.encoder(config.model_id),
+                           encoder=None if vectors is not None else cache.encoder(config.model_id, config.backend),
                            progress=stage_progress(), owner=OWNER, source_file=SourceFile.of(source, data))
 
 

@@ -5,7 +5,14 @@ destroying anything (``safety``) and a running build's progress (``progress``)."
 from explorer.workspace.files import FORMAT_VERSION, MANIFEST
 from explorer.workspace.folder import SavedClustering, SavedFlags, Workspace
 from explorer.workspace.manifest import Manifest
-from explorer.workspace.paths import data_root, embeddings_cache, list_workspaces, safe_name, workspaces_root
+from explorer.workspace.paths import (
+    data_root,
+    embeddings_cache,
+    list_workspaces,
+    models_cache,
+    safe_name,
+    workspaces_root,
+)
 from explorer.workspace.progress import BuildProgress, clear_progress, file_progress, read_progress
 from explorer.workspace.safety import (
     build_lock,
@@ -18,5 +25,5 @@ from explorer.workspace.safety import (
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "BuildProgress", "Manifest", "SavedClustering", "SavedFlags", "Workspace",
            "build_lock", "build_running", "building_folder", "check_build_target",
-           "clean_stale_builds", "clear_progress", "data_root", "embeddings_cache", "file_progress",
+           "clean_stale_builds", "clear_progress", "data_root", "embeddings_cache", "models_cache", "file_progress",
            "list_workspaces", "read_progress", "safe_name", "swap_into_place", "workspaces_root"]

@@ -25,6 +25,11 @@ def embeddings_cache() -> Path:
     return data_root() / "cache" / "embeddings"
 
 
+def models_cache() -> Path:
+    """Models made here from bundled weights (the 8-bit ONNX MiniLM)."""
+    return data_root() / "cache" / "models"
+
+
 def safe_name(name: str) -> str:
     cleaned = _NAME.sub("-", name.strip()).strip("-.")
     if not cleaned:

@@ -149,7 +149,7 @@ def test_neighbourhood_overlap_between_two_models(small_workspace):
     from explorer.similarity import neighbourhood_overlap
     from explorer.types import Neighbors
 
-    same = compare_models(small_workspace, load_encoder("all-MiniLM-L6-v2"), k=10)
+    same = compare_models(small_workspace, load_encoder("all-MiniLM-L6-v2", backend="torch"), k=10)
     np.testing.assert_allclose(same, 1.0)  # the workspace's own model: nothing moves
     other = compare_models(small_workspace, load_encoder("wordllama-l2"), k=10)
     assert other.shape == (400,) and 0 < other.mean() < 1 and ((other >= 0) & (other <= 1)).all()
