@@ -2,8 +2,9 @@
 look wrong (their neighbours mostly carry another one)?
 
 Leave-one-out by construction: a point's neighbours come from the workspace's neighbour graph, which never lists a
-point among its own neighbours. Votes are unweighted and ties go to the first label in sorted order, as
-scikit-learn's ``KNeighborsClassifier`` does, so the two agree (tested).
+point among its own neighbours; in a workspace of split documents, the whole document is left out. Votes are
+unweighted and ties go to the first label in sorted order, as scikit-learn's ``KNeighborsClassifier`` does, so the
+two agree (tested).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from explorer.errors import InputError
 from explorer.flags import cosine_neighbours
 from explorer.index import IndexConfig, VectorIndex
-from explorer.types import Neighbors
+from explorer.types import Embeddings, Neighbors
 from explorer.workspace import Workspace
 
 DEFAULT_K = 10
@@ -103,7 +104,26 @@ def audit_labels(workspace: Workspace, column: str, *, k: int = DEFAULT_K) -> La
     labels = label_column(workspace, column)
     if not 1 <= k < len(labels):
         raise InputError(f"k must be between 1 and {len(labels) - 1} (the other points); got {k}.")
-    return knn_label_audit(labels.to_numpy(), _neighbours(workspace, k), column=column, k=k)
+    graph = _neighbours(workspace, k)
+    if workspace.manifest.n_chunked:
+        documents = workspace.points()["id"].to_numpy()
+        graph = other_documents(graph, documents, k)
+        short = np.flatnonzero((graph.indices < 0).any(axis=1))
+        if len(short):  # chunks of a long document filled the saved graph: search those points deeper
+            graph = _deeper(workspace, graph, documents, k, short)
+    return knn_label_audit(labels.to_numpy(), graph, column=column, k=k)
+
+
+def _deeper(workspace: Workspace, graph: Neighbors, documents: np.ndarray, k: int, rows: np.ndarray) -> Neighbors:
+    embeddings = workspace.embeddings()
+    depth = min(len(documents), k + int(pd.Series(documents).value_counts().max()))
+    index = VectorIndex.build(embeddings, IndexConfig(metric="cosine"))
+    found = index.search(Embeddings(embeddings.vectors[rows], embeddings.model_id, embeddings.fingerprint,
+                                    embeddings.normalized), depth)
+    deeper = other_documents(Neighbors(found.indices, found.scores, "cosine"), documents, k, rows=rows)
+    indices, scores = graph.indices.copy(), graph.scores.copy()
+    indices[rows], scores[rows] = deeper.indices, deeper.scores
+    return Neighbors(indices, scores, graph.metric)
 
 
 def _neighbours(workspace: Workspace, k: int) -> Neighbors:
@@ -114,12 +134,27 @@ def _neighbours(workspace: Workspace, k: int) -> Neighbors:
     return VectorIndex.build(embeddings, IndexConfig(metric="cosine")).knn_graph(embeddings, k)
 
 
+def other_documents(graph: Neighbors, documents: np.ndarray, k: int, *, rows: np.ndarray | None = None) -> Neighbors:
+    """Each point's first k neighbours from other documents: a split document's chunks share its label and would
+    vote for each other, so leave-one-out leaves out the whole document (-1 where fewer than k remain).
+    ``rows``: the points the graph's rows belong to (default: all, in order)."""
+    own = documents if rows is None else documents[rows]
+    keep = documents[graph.indices] != own[:, None]
+    keep &= graph.indices >= 0
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # kept neighbours first, in their order
+    indices = np.take_along_axis(graph.indices, order, axis=1)
+    scores = np.take_along_axis(graph.scores, order, axis=1)
+    missing = ~np.take_along_axis(keep, order, axis=1)
+    return Neighbors(np.where(missing, -1, indices), np.where(missing, np.nan, scores).astype(np.float32),
+                     graph.metric)
+
+
 def knn_label_audit(values: np.ndarray, graph: Neighbors, *, column: str, k: int) -> LabelAudit:
     """The audit from each point's label ``values`` (n,) and its neighbours (at least k each, best first)."""
     classes, labels = np.unique(values.astype(str), return_inverse=True)
     neighbours = graph.indices[:, :k]
     if (neighbours < 0).any():
-        raise InputError("Some points have fewer than k neighbours; choose a smaller k.")
+        raise InputError("Some points have fewer than k neighbours (from other documents); choose a smaller k.")
     votes = np.zeros((len(labels), len(classes)), dtype=np.int64)
     np.add.at(votes, (np.repeat(np.arange(len(labels)), k), labels[neighbours].ravel()), 1)
     predicted = votes.argmax(axis=1)  # the first of tied labels, in sorted order

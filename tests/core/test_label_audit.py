@@ -96,3 +96,21 @@ def test_one_label_and_empty_labels_are_refused(tweets, tweet_vectors, tmp_path)
         audit_labels(workspace, "same")
     with pytest.raises(InputError, match="2 of 400 points have no 'gappy' label"):
         audit_labels(workspace, "gappy")
+
+
+@pytest.mark.slow
+def test_chunks_never_vote_for_their_own_document(news, tmp_path):
+    """40 long articles split into chunks: each chunk's 10 voters come from other articles, searched deeper where
+    an article's own chunks fill the saved graph."""
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    table = news.assign(month=news["publish_date"].astype(str).str[:7])
+    workspace = build_workspace(table, BuildConfig(IngestConfig("text", "article_id", ("month",))), tmp_path / "ws",
+                                source="test")
+    assert workspace.manifest.n_chunked > 0
+    audit = audit_labels(workspace, "month", k=10)
+    documents = workspace.points()["id"].to_numpy()
+    assert (audit.neighbours >= 0).all()
+    assert not (documents[audit.neighbours] == documents[:, None]).any()
