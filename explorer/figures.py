@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
 
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
-               continuous: bool | None = None) -> go.Figure:
+               continuous: bool | None = None, on_map_labels: bool = True) -> go.Figure:
     """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers).
 
     Args:
@@ -62,6 +63,7 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         colour: (n,) values to colour by; cluster ids when ``keywords`` is given.
         rows: which rows to draw (default: all, or a sample above MAX_DRAWN).
         continuous: colour numbers on a scale (default: when they take more than MAX_CATEGORIES values).
+        on_map_labels: draw the biggest clusters' names on the map (with ``keywords``; see ``cluster_labels``).
     """
     rows = drawn_rows(len(hover)) if rows is None else rows
     hover = hover[rows]
@@ -84,9 +86,74 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
                          # Pan by default: Streamlit lets a click select a point only outside the lasso and box
                          # modes (there plotly reads a click as no selection), which stay one toolbar click away.
                          dragmode="pan", hoverlabel={"align": "left"})
-    figure.update_xaxes(visible=False, range=_bulk_range(coords[rows, 0]) if coords.shape[1] == 2 else None)
-    figure.update_yaxes(visible=False, range=_bulk_range(coords[rows, 1]) if coords.shape[1] == 2 else None)
+    x_range = _bulk_range(coords[rows, 0]) if coords.shape[1] == 2 else None
+    y_range = _bulk_range(coords[rows, 1]) if coords.shape[1] == 2 else None
+    figure.update_xaxes(visible=False, range=x_range)
+    figure.update_yaxes(visible=False, range=y_range)
+    if keywords is not None and coords.shape[1] == 2 and on_map_labels:
+        shown = coords[rows]
+        ranges = (x_range or [float(shown[:, 0].min()), float(shown[:, 0].max())],
+                  y_range or [float(shown[:, 1].min()), float(shown[:, 1].max())])
+        placed = cluster_labels(shown, values.astype(np.int64), keywords, ranges=ranges)
+        figure.add_trace(go.Scatter(
+            x=[label.x for label in placed], y=[label.y for label in placed], mode="text", name="cluster labels",
+            text=[f"<b>{html.escape(label.text, quote=False)}</b>" for label in placed], hoverinfo="skip",
+            textfont={"size": [label.size for label in placed], "color": "rgba(20,20,20,0.9)", "shadow": "auto"},
+            showlegend=False))
     return figure
+
+
+MAX_MAP_LABELS = 40
+LABEL_FONT = (10, 18)
+"""Font sizes (px) of the smallest and the biggest cluster's label on the map."""
+
+
+@dataclass(frozen=True)
+class MapLabel:
+    """A cluster's name drawn on the map: at the median of its points, sized by its share of them."""
+
+    cluster: int
+    text: str
+    x: float
+    y: float
+    size: float
+
+
+def cluster_labels(coords: np.ndarray, labels: np.ndarray, keywords: ClusterKeywords, *,
+                   max_labels: int = MAX_MAP_LABELS, width_px: float = 600, height_px: float = 590,
+                   ranges: tuple[list[float], list[float]] | None = None) -> list[MapLabel]:
+    """The biggest clusters' names placed at their points' median, biggest first, each kept only where its box
+    (estimated from the font size, the plot's size in pixels and the axes' ranges) overlaps no bigger cluster's
+    label; noise is never labelled."""
+    clustered = labels >= 0
+    if not clustered.any():
+        return []
+    ids, counts = np.unique(labels[clustered], return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    x_range, y_range = ranges or ([coords[:, 0].min(), coords[:, 0].max()], [coords[:, 1].min(), coords[:, 1].max()])
+    per_px_x = max(x_range[1] - x_range[0], 1e-9) / width_px
+    per_px_y = max(y_range[1] - y_range[0], 1e-9) / height_px
+    placed: list[tuple[MapLabel, float, float]] = []
+    biggest = counts.max()
+    for position in order:
+        cluster = int(ids[position])
+        words = keywords.keywords.get(cluster, [])[:3]
+        if not words:
+            continue
+        text = ", ".join(words)
+        size = LABEL_FONT[0] + (LABEL_FONT[1] - LABEL_FONT[0]) * float(np.sqrt(counts[position] / biggest))
+        members = coords[labels == cluster]
+        x, y = (float(value) for value in np.median(members, axis=0))
+        half_width, half_height = 0.3 * size * len(text) * per_px_x, 0.7 * size * per_px_y
+        # Kept inside the frame: a label at the edge is moved in rather than cut.
+        x = min(max(x, x_range[0] + half_width), max(x_range[1] - half_width, x_range[0] + half_width))
+        if any(abs(x - other.x) < half_width + other_width and abs(y - other.y) < half_height + other_height
+               for other, other_width, other_height in placed):
+            continue
+        placed.append((MapLabel(cluster, text, x, y, size), half_width, half_height))
+        if len(placed) == max_labels:
+            break
+    return [label for label, _, _ in placed]
 
 
 def _bulk_range(values: np.ndarray) -> list[float] | None:
@@ -138,7 +205,7 @@ def search_figure(coords: np.ndarray, hover: np.ndarray, labels: np.ndarray | No
         labels, keywords: clusters to colour the base map by; None draws every point alike.
     """
     colour = pd.Series(labels) if labels is not None else pd.Series(np.full(len(coords), "documents"))
-    figure = map_figure(coords, hover, colour, title=title, keywords=keywords)
+    figure = map_figure(coords, hover, colour, title=title, keywords=keywords, on_map_labels=False)
     figure.update_traces(marker={"opacity": 0.25})
     hit_coords = coords[hits]
     if origin is not None and len(hits):

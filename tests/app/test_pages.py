@@ -48,11 +48,21 @@ def test_map_page_draws_clusters_and_colours_by_metadata(small_workspace):
     assert not at.exception
     assert at.title[0].value == "Map of tweets-400"
     figure = _plotly_figures(at)[0]
-    names = [trace["name"] for trace in figure["data"]]
-    assert all(trace["type"] == "scattergl" for trace in figure["data"])
-    assert sum(_length(trace["x"]) for trace in figure["data"]) == 400
+    points = [trace for trace in figure["data"] if trace["name"] != "cluster labels"]
+    names = [trace["name"] for trace in points]
+    assert all(trace["type"] == "scattergl" for trace in points)
+    assert sum(_length(trace["x"]) for trace in points) == 400
     assert "Unclustered" in names or len(names) >= 2
-    hover = next(trace for trace in figure["data"] if trace["name"] != "Unclustered")["hovertext"][0]
+    # The clusters' names on the map: keywords only, never the noise, at most one per cluster.
+    on_map = next(trace for trace in figure["data"] if trace["name"] == "cluster labels")
+    keywords = small_workspace.clustering().keywords.keywords
+    written = {", ".join(words[:3]) for words in keywords.values()}
+    assert on_map["mode"] == "text" and 1 <= len(on_map["text"]) <= len(keywords)
+    assert all(text.removeprefix("<b>").removesuffix("</b>") in written for text in on_map["text"])
+    at.toggle(key="names_on_map").set_value(False).run()
+    assert "cluster labels" not in {trace["name"] for trace in _plotly_figures(at)[0]["data"]}
+    at.toggle(key="names_on_map").set_value(True).run()
+    hover = next(trace for trace in points if trace["name"] != "Unclustered")["hovertext"][0]
     assert hover.startswith("<b>id ") and "<i>" in hover and "outlet: " in hover  # cluster name and metadata
     at.selectbox(key="colour_by").select("outlet").run()
     assert not at.exception

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from explorer.figures import hover_texts, map_figure
 
@@ -18,3 +19,26 @@ def test_far_outliers_do_not_squash_the_map():
     x_range = _figure(with_outliers).layout.xaxis.range
     assert x_range is not None and -6 < x_range[0] < -2 and 2 < x_range[1] < 6
     assert _figure(bulk).layout.xaxis.range is None  # nothing far away: plotly frames all points
+
+
+def test_cluster_labels_sit_at_medians_biggest_first_without_overlap(tweet_vectors):
+    from explorer.figures import cluster_labels
+    from explorer.types import ClusterKeywords
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [10, 0], [0.3, 0.1], [5, 8]], dtype=float)
+    sizes = [300, 120, 40, 60]
+    labels = np.concatenate([np.full(size, cluster) for cluster, size in enumerate(sizes)] + [np.full(50, -1)])
+    coords = np.vstack([rng.normal(centre, 0.5, (size, 2)) for centre, size in zip(centres, sizes)]
+                       + [rng.uniform(-2, 12, (50, 2))])
+    keywords = ClusterKeywords({0: ["flu", "vaccine", "season", "extra"], 1: ["ebola"], 2: ["cancer", "drug"],
+                                3: ["sleep", "stress"]})
+    placed = cluster_labels(coords, labels, keywords, ranges=([-2, 12], [-2, 10]))
+    assert [label.cluster for label in placed] == [0, 1, 3]  # cluster 2 sits under cluster 0's label; no noise
+    assert placed[0].text == "flu, vaccine, season" and placed[0].size > placed[1].size > placed[2].size
+    median = np.median(coords[labels == 0], axis=0)
+    assert placed[0].y == pytest.approx(median[1])
+    assert placed[0].x > median[0]  # moved right, into the frame: at the median it would be cut at x = -2
+    np.testing.assert_allclose([placed[1].x, placed[1].y], np.median(coords[labels == 1], axis=0))
+    assert len(cluster_labels(coords, labels, keywords, ranges=([-2, 12], [-2, 10]), max_labels=2)) == 2
+    assert cluster_labels(coords, np.full(len(coords), -1), keywords) == []
