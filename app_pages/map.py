@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.cluster import SELECTIONS, clustering_problem
 from explorer.errors import InputError
-from explorer.figures import MAP_CONFIG, MAX_DRAWN, map_figure
+from explorer.figures import MAP_CONFIG, MAX_CATEGORIES, MAX_DRAWN, map_figure
 from explorer.sample import sample_workspace_path
 from explorer.workspace import build_running, read_progress
 from ui import cache, state, writes
@@ -129,12 +129,18 @@ elif colour_by == COMBINED:
     colour, keywords = data.flags["outlier_combined"].rename(COMBINED), None
 else:
     colour, keywords = data.points[colour_by].rename(colour_by), None
+highlight = None
+counts = colour.astype(str).where(colour.notna(), "(missing)").value_counts()
+if keywords is None and not pd.api.types.is_numeric_dtype(colour) and len(counts) > MAX_CATEGORIES:
+    highlight = st.multiselect(
+        f"Values of '{md(colour_by)}' to colour ({len(counts):,} in all, most common first; type to search, the "
+        "rest are grey)", counts.index.tolist(), default=counts.index[:10].tolist(), key=f"highlight {colour_by}")
 shown = None if SHOW[show] is None else np.flatnonzero(SHOW[show](data.flags).to_numpy())
 if shown is not None:
     st.caption(f"Showing {len(shown):,} of {len(data.points):,} points ({show.lower()}).")
 hover = cache.map_hover(str(path), version, own)
 figure = map_figure(coords, hover, colour, title=f"{manifest.name} · {colour_by}", keywords=keywords,
-                    rows=shown, on_map_labels=names_on_map)
+                    rows=shown, on_map_labels=names_on_map, highlight=highlight)
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config=MAP_CONFIG)
 

@@ -16,6 +16,7 @@ MAX_DRAWN = 100_000
 MAP_CONFIG = {"scrollZoom": True, "displaylogo": False}
 """plotly's chart options for maps: the scroll wheel zooms."""
 MAX_CATEGORIES = 24
+OTHER_VALUES = "(other values)"
 NOISE_COLOUR = "rgba(150,150,150,0.45)"
 PALETTE = ("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #17becf #bcbd22 #7f7f7f "
            "#393b79 #637939 #8c6d31 #843c39 #7b4173 #3182bd #e6550d #31a354 #756bb1 #636363 "
@@ -54,7 +55,8 @@ def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
 
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
-               continuous: bool | None = None, on_map_labels: bool = True) -> go.Figure:
+               continuous: bool | None = None, on_map_labels: bool = True,
+               highlight: list[str] | None = None) -> go.Figure:
     """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers).
 
     Args:
@@ -64,6 +66,8 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         rows: which rows to draw (default: all, or a sample above MAX_DRAWN).
         continuous: colour numbers on a scale (default: when they take more than MAX_CATEGORIES values).
         on_map_labels: draw the biggest clusters' names on the map (with ``keywords``; see ``cluster_labels``).
+        highlight: the category values to colour, every other value grey as OTHER_VALUES (default: the
+            MAX_CATEGORIES most common, the rest pooled as "(other)").
     """
     rows = drawn_rows(len(hover)) if rows is None else rows
     hover = hover[rows]
@@ -76,8 +80,8 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
                                 marker={"color": values, "colorscale": "Viridis", "showscale": True,
                                         "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}))
     else:
-        for position, (name, members) in enumerate(_categories(values, keywords)):
-            colour_value = NOISE_COLOUR if name == "Unclustered" else PALETTE[position % len(PALETTE)]
+        for position, (name, members) in enumerate(_categories(values, keywords, highlight)):
+            colour_value = NOISE_COLOUR if name in ("Unclustered", OTHER_VALUES) else PALETTE[position % len(PALETTE)]
             figure.add_trace(_trace(coords[rows[members]], rows[members], hover[members],
                                     name=html.escape(name, quote=False), marker={"color": colour_value}))
     figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
@@ -169,13 +173,20 @@ def _bulk_range(values: np.ndarray) -> list[float] | None:
     return [float(low - pad), float(high + pad)]
 
 
-def _categories(values: np.ndarray, keywords: ClusterKeywords | None) -> list[tuple[str, np.ndarray]]:
-    """(legend name, member positions) per category, noise/missing last, rare categories pooled."""
+def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
+                highlight: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
+    """(legend name, member positions) per category, noise/missing last, rare categories pooled (or, with
+    ``highlight``, those values each on its own and every other value pooled)."""
     labels = pd.Series(values)
     if keywords is not None:
         order = sorted(labels.unique(), key=lambda cluster: (cluster == -1, cluster))
         return [(keywords.name(int(c)), np.flatnonzero(labels.to_numpy() == c)) for c in order]
     names = labels.astype(str).where(labels.notna(), "(missing)")
+    if highlight is not None:
+        present = [name for name in dict.fromkeys(highlight) if (names == name).any()]
+        rest = np.flatnonzero(~names.isin(present).to_numpy())
+        return ([(name, np.flatnonzero(names.to_numpy() == name)) for name in present]
+                + ([(OTHER_VALUES, rest)] if len(rest) else []))
     counts = names.value_counts()
     keep = set(counts.index[:MAX_CATEGORIES])
     names = names.where(names.isin(keep), "(other)")

@@ -534,3 +534,24 @@ def test_compression_page_names_the_cheapest_setting(small_workspace):
     table = at.dataframe[0].value
     assert table["setting"].iloc[0] == "float32 (384 dims)" and table["overlap_mean"].iloc[0] == 1.0
     assert len(_plotly_figures(at)[0]["data"]) == 2
+
+
+def test_a_metadata_column_with_many_values_keeps_every_value_reachable(tweets, tweet_vectors, tmp_path):
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    table = tweets.head(400).assign(author=[f"author {row % 40:02d}" for row in range(400)])
+    workspace = build_workspace(table, BuildConfig(IngestConfig("text", "tweet_id", ("author",))), tmp_path / "ws",
+                                source="test", vectors=np.asarray(tweet_vectors.vectors))
+    at = _map_page(workspace.path)
+    at.selectbox(key="colour_by").select("author").run()
+    assert not at.exception
+    chooser = at.multiselect(key="highlight author")
+    assert len(chooser.options) == 40 and len(chooser.value) == 10  # every value offered, the top 10 coloured
+    at.multiselect(key="highlight author").set_value(["author 39"]).run()
+    traces = {trace["name"]: trace for trace in _plotly_figures(at)[0]["data"]}
+    assert set(traces) == {"author 39", "(other values)"}
+    assert _length(traces["author 39"]["x"]) == 10 and _length(traces["(other values)"]["x"]) == 390
