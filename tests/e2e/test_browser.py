@@ -287,7 +287,7 @@ def test_the_report_shows_payloads_as_text_and_needs_no_network(page, tweets, tw
     page.get_by_text(PAYLOADS[1]).first.wait_for(timeout=10_000)  # the source, shown as text
     # The map's hover labels carry the payloads escaped, so plotly shows them as text.
     hovers = page.evaluate("""() => document.querySelector('#figure-map').data
-        .flatMap(trace => trace.hovertext || trace.text || [])""")
+        .flatMap(trace => trace.hovertext || [])""")
     assert len(hovers) == 400
     for payload in PAYLOADS[:2]:
         escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
