@@ -69,6 +69,9 @@ colour_by = controls[0].selectbox("Colour by", [CLUSTER, OUTLIER, *flag_options,
 show = controls[1].selectbox("Show", list(SHOW) if data.flags is not None else ["All points"], key="show",
                              help="Filter by the flags saved on the Quality page.")
 three_d = controls[2].toggle("3-D", key="three_d", help="A 3-D UMAP layout (computed once, then saved).")
+density = controls[1].toggle("Density", key="density",
+                             help="Shade the map by how many points lie in each area, counted over every point "
+                                  "(also those not drawn), so the mass shows where points overlap.")
 names_on_map = controls[2].toggle("Names", value=True, key="names_on_map",
                                   help="The biggest clusters' keywords drawn on the map, sized by cluster size, "
                                        "without overlaps (colour by cluster, 2-D).")
@@ -140,7 +143,7 @@ if shown is not None:
     st.caption(f"Showing {len(shown):,} of {len(data.points):,} points ({show.lower()}).")
 hover = cache.map_hover(str(path), version, own)
 figure = map_figure(coords, hover, colour, title=f"{manifest.name} · {colour_by}", keywords=keywords,
-                    rows=shown, on_map_labels=names_on_map, highlight=highlight)
+                    rows=shown, on_map_labels=names_on_map, highlight=highlight, density=density)
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config=MAP_CONFIG)
 

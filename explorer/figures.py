@@ -56,7 +56,7 @@ def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
                continuous: bool | None = None, on_map_labels: bool = True,
-               highlight: list[str] | None = None) -> go.Figure:
+               highlight: list[str] | None = None, density: bool = False) -> go.Figure:
     """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers).
 
     Args:
@@ -68,10 +68,15 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         on_map_labels: draw the biggest clusters' names on the map (with ``keywords``; see ``cluster_labels``).
         highlight: the category values to colour, every other value grey as OTHER_VALUES (default: the
             MAX_CATEGORIES most common, the rest pooled as "(other)").
+        density: shade the map by how many points lie in each cell, counted over every point of ``coords``
+            (not only the drawn sample), under the points (2-D only).
     """
+    every = np.arange(len(hover)) if rows is None else rows
     rows = drawn_rows(len(hover)) if rows is None else rows
     hover = hover[rows]
     figure = go.Figure()
+    if density and coords.shape[1] == 2:
+        figure.add_trace(density_trace(coords[every]))
     values = colour.to_numpy()[rows]
     if continuous is None:
         continuous = keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
@@ -158,6 +163,24 @@ def cluster_labels(coords: np.ndarray, labels: np.ndarray, keywords: ClusterKeyw
         if len(placed) == max_labels:
             break
     return [label for label, _, _ in placed]
+
+
+DENSITY_BINS = 120
+DENSITY_SMOOTHING = 1.5
+"""The Gaussian smoothing of the density grid, in cells: a sparse map's single points blur into areas."""
+DENSITY_COLOURS = [[0.0, "rgba(198,219,239,0.0)"], [0.02, "rgba(198,219,239,0.6)"], [1.0, "rgba(8,48,107,0.9)"]]
+
+
+def density_trace(coords: np.ndarray, *, bins: int = DENSITY_BINS) -> go.Heatmap:
+    """The points' density as a ``bins`` x ``bins`` grid of counts, Gaussian-smoothed and shaded on a log scale
+    (a fixed size in the browser however many points there are); empty areas stay transparent."""
+    from scipy.ndimage import gaussian_filter
+
+    counts, x_edges, y_edges = np.histogram2d(coords[:, 0], coords[:, 1], bins=bins)
+    smoothed = gaussian_filter(counts, DENSITY_SMOOTHING)  # reflected at the edges: the total is kept
+    return go.Heatmap(z=np.log1p(smoothed).T, x=(x_edges[:-1] + x_edges[1:]) / 2,
+                      y=(y_edges[:-1] + y_edges[1:]) / 2, colorscale=DENSITY_COLOURS, showscale=False,
+                      hoverinfo="skip", name="density", zsmooth="best")
 
 
 def _bulk_range(values: np.ndarray) -> list[float] | None:

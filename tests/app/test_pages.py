@@ -555,3 +555,12 @@ def test_a_metadata_column_with_many_values_keeps_every_value_reachable(tweets, 
     traces = {trace["name"]: trace for trace in _plotly_figures(at)[0]["data"]}
     assert set(traces) == {"author 39", "(other values)"}
     assert _length(traces["author 39"]["x"]) == 10 and _length(traces["(other values)"]["x"]) == 390
+
+
+def test_map_density_toggle_shades_under_the_points(small_workspace):
+    at = _map_page(small_workspace.path)
+    at.toggle(key="density").set_value(True).run()
+    assert not at.exception
+    traces = _plotly_figures(at)[0]["data"]
+    assert traces[0]["type"] == "heatmap" and traces[0]["name"] == "density"
+    assert any(trace["type"] == "scattergl" for trace in traces[1:])

@@ -42,3 +42,21 @@ def test_cluster_labels_sit_at_medians_biggest_first_without_overlap(tweet_vecto
     np.testing.assert_allclose([placed[1].x, placed[1].y], np.median(coords[labels == 1], axis=0))
     assert len(cluster_labels(coords, labels, keywords, ranges=([-2, 12], [-2, 10]), max_labels=2)) == 2
     assert cluster_labels(coords, np.full(len(coords), -1), keywords) == []
+
+
+def test_density_counts_every_point_even_those_not_drawn():
+    from explorer.figures import MAX_DRAWN, density_trace
+
+    rng = np.random.default_rng(1)
+    coords = np.vstack([rng.normal(0, 1, (MAX_DRAWN, 2)), rng.normal(8, 0.5, (20_000, 2))])
+    figure = map_figure(coords, np.array(["x"] * len(coords), dtype=object), pd.Series(np.zeros(len(coords))),
+                        title="t", density=True)
+    shade = figure.data[0]
+    assert shade.type == "heatmap" and shade.name == "density"
+    from scipy.ndimage import gaussian_filter
+
+    counts = np.expm1(np.asarray(shade.z, dtype=float))
+    assert counts.sum() == pytest.approx(len(coords), rel=1e-6)  # all 120,000, though 100,000 are drawn
+    expected, _, _ = np.histogram2d(coords[:, 0], coords[:, 1], bins=120)
+    np.testing.assert_allclose(counts, gaussian_filter(expected, 1.5).T, rtol=1e-6, atol=1e-6)
+    assert np.asarray(density_trace(coords[:10]).z).shape == (120, 120)
