@@ -117,7 +117,8 @@ def audit_labels(workspace: Workspace, column: str, *, k: int = DEFAULT_K) -> La
 def _deeper(workspace: Workspace, graph: Neighbors, documents: np.ndarray, k: int, rows: np.ndarray) -> Neighbors:
     embeddings = workspace.embeddings()
     depth = min(len(documents), k + int(pd.Series(documents).value_counts().max()))
-    index = VectorIndex.build(embeddings, IndexConfig(metric="cosine"))
+    saved = workspace.index()  # the workspace's own index when it is cosine, rather than building another
+    index = saved if saved.metric == "cosine" else VectorIndex.build(embeddings, IndexConfig(metric="cosine"))
     found = index.search(Embeddings(embeddings.vectors[rows], embeddings.model_id, embeddings.fingerprint,
                                     embeddings.normalized), depth)
     deeper = other_documents(Neighbors(found.indices, found.scores, "cosine"), documents, k, rows=rows)

@@ -73,10 +73,10 @@ def build_report(workspace: Workspace, *, pairs: LabelledPairs | None = None,
                             "includes_texts": include_texts, "provenance": _provenance(workspace)}
     progress("Drawing the map", 0.1)
     data["map"], figure_list["Map"] = _map_section(workspace, saved, points, include_texts, max_points)
-    data["clusters"] = _cluster_table(workspace.embeddings().vectors, saved, texts if include_texts else None)
+    embeddings = workspace.embeddings()  # read once: the cluster table and the similarity profile share it
+    data["clusters"] = _cluster_table(embeddings.vectors, saved, texts if include_texts else None)
     progress("Measuring similarity", 0.3)
-    profile = similarity_profile(workspace.embeddings(), saved.clustering.labels, knn=workspace.knn(),
-                                 seed=SAMPLE_SEED)
+    profile = similarity_profile(embeddings, saved.clustering.labels, knn=workspace.knn(), seed=SAMPLE_SEED)
     data["similarity"] = _similarity_section(profile)
     figure_list["Similarity"] = figures.distributions_figure(
         {"random pairs (the baseline)": profile.random_pairs, "each point's nearest neighbour": profile.nearest},
