@@ -12,6 +12,7 @@ from ui.navigation import (
     evaluation_page,
     labels_page,
     map_page,
+    new_data_page,
     new_workspace_page,
     quality_page,
     search_page,
@@ -30,7 +31,7 @@ if removed and not st.session_state.get("stale_builds_told"):
              "the saved workspaces are intact.")
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
-                            evaluation_page(), labels_page(), compression_page(), teach_page(),
+                            evaluation_page(), labels_page(), compression_page(), new_data_page(), teach_page(),
                             new_workspace_page()])
 
 with st.sidebar:

@@ -168,6 +168,25 @@ def _parser() -> argparse.ArgumentParser:
     compress.add_argument("--json", action="store_true")
     compress.set_defaults(handler=_compress_audit)
 
+    coverage = commands.add_parser("coverage", help="real queries on a workspace's map: clusters no query reaches, "
+                                                    "queries with no relevant document, hub documents")
+    coverage.add_argument("workspace", type=Path)
+    coverage.add_argument("--queries", type=Path, required=True, help="a file of queries (a 'query' or 'text' "
+                                                                      "column, or one per line)")
+    _new_data_options(coverage)
+    coverage.add_argument("--fail-above-unanswered", type=float, metavar="SHARE",
+                          help="exit 1 when more than this share of the queries has no document above the line")
+    coverage.set_defaults(handler=_coverage)
+
+    drift = commands.add_parser("drift", help="a new batch of documents on a workspace's map: cluster shares "
+                                              "before and after, and each document's novelty")
+    drift.add_argument("workspace", type=Path)
+    drift.add_argument("--batch", type=Path, required=True, help="a file of new documents (a 'text' column, or "
+                                                                 "the column with the longest texts)")
+    _new_data_options(drift)
+    drift.add_argument("--top", type=int, default=20, help="most novel documents listed (default 20)")
+    drift.set_defaults(handler=_drift)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -496,6 +515,73 @@ def _compress_audit(args: argparse.Namespace) -> int:
               f"(p5 {row.overlap_p05:6.1%})  spearman {row.spearman:.3f}")
     print(audit.sentence())
     print(matryoshka_sentence(workspace.manifest.model, audit.matryoshka))
+    return 0
+
+
+def _new_data_options(command: argparse.ArgumentParser) -> None:
+    from explorer.frozen_map import DEFAULT_K as NEW_DATA_K
+
+    command.add_argument("--text-col", help="the column of texts (default: see above)")
+    command.add_argument("-k", type=int, default=NEW_DATA_K, help=f"top k searched (default {NEW_DATA_K})")
+    command.add_argument("--model", help="must be the workspace's own model (the default); any other is refused")
+    command.add_argument("--json", action="store_true")
+
+
+def _placed(args: argparse.Namespace, file: Path, *, kind: str):
+    """The workspace and the file's texts embedded with its model and placed on its map."""
+    from explorer.frozen_map import check_same_model, new_texts, place_texts
+    from explorer.reading import read_table
+    from explorer.search import query_encoder
+    from explorer.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    check_same_model(workspace.manifest.model, args.model)
+    texts = new_texts(read_table(_read(file), file.name), kind=kind, column=args.text_col)
+    encoder = query_encoder(workspace, load=_available_encoder)
+    return workspace, place_texts(workspace, texts, encoder, queries=kind == "queries", k=args.k)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from explorer.coverage import hubs_table, queries_table, query_coverage
+
+    workspace, placed = _placed(args, args.queries, kind="queries")
+    coverage = query_coverage(workspace, placed)
+    saved, points = workspace.clustering(), workspace.points()
+    labels, keywords = saved.clustering.labels, saved.keywords
+    queries = queries_table(coverage, points, labels, keywords)
+    if args.json:
+        print(json.dumps({"summary": coverage.summary(), "sentences": coverage.sentences(),
+                          "uncovered_clusters": coverage.uncovered().to_dict("records"),
+                          "unanswered": queries[~queries["answered"]].to_dict("records"),
+                          "hubs": hubs_table(coverage, points, labels, keywords).drop(columns="row")
+                          .to_dict("records")}, default=_plain))
+    else:
+        for sentence in coverage.sentences():
+            print(sentence)
+        for row in coverage.uncovered().itertuples(index=False):
+            print(f"never reached: {row.name} ({row.size:,} points)")
+    unanswered = float((~coverage.answered()).mean())
+    if args.fail_above_unanswered is not None and unanswered > args.fail_above_unanswered:
+        print(f"error: {unanswered:.1%} of the queries have no document above the relevance line, more than "
+              f"{args.fail_above_unanswered:.1%}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from explorer.drift import batch_drift, novel_table
+
+    workspace, placed = _placed(args, args.batch, kind="documents")
+    drift = batch_drift(workspace, placed)
+    novel = novel_table(drift, workspace.points(), top=args.top)
+    if args.json:
+        print(json.dumps({"summary": drift.summary(), "sentence": drift.sentence(),
+                          "novelty": drift.novelty.round(3).tolist(), "most_novel": novel.to_dict("records")},
+                         default=_plain))
+        return 0
+    print(drift.sentence())
+    for row in novel.itertuples(index=False):
+        print(f"{row.novelty:5.1f}  {row.nearest_cosine:.3f}  {row.text[:90]}")
     return 0
 
 

@@ -37,6 +37,12 @@ def news_retrieval_file() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "sample" / "news_retrieval.csv"
 
 
+def new_texts_file() -> Path:
+    """200 texts new to the sample's map (``id, kind, text``): 100 health tweets that are not in the sample and 100
+    world-news headlines; the example queries and new batch of the New data page."""
+    return Path(__file__).resolve().parent.parent / "data" / "sample" / "new_texts.csv"
+
+
 RETRIEVAL_QUERIES = {
     "title": "each article's title",
     "late_sentence": "a sentence from three quarters of the way into each article",

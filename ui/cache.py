@@ -13,8 +13,11 @@ import streamlit as st
 from explorer import (
     audit,
     compare,
+    coverage,
+    drift,
     figures,
     flags,
+    frozen_map,
     layout3d,
     map_building,
     pipeline,
@@ -327,3 +330,38 @@ def compression(path: str, version: float, k: int) -> CompressionAudit:
 def query_encoder(path: str, version: float) -> Encoder:
     """What embeds typed text into the workspace's space; InputError says why nothing can."""
     return search.query_encoder(Workspace.open(Path(path)), load=encoder)
+
+
+def placed_texts(path: str, version: float, data: bytes, filename: str, column: str, kind: str,
+                 k: int) -> frozen_map.PlacedTexts:
+    """The file's texts embedded with the workspace's model and placed on its map. The texts are embedded first,
+    outside the memoised placement, so that embedding shows a progress bar; the placement reads them from disk."""
+    texts = frozen_map.new_texts(uploaded_table(data, filename), kind=kind, column=column)
+    workspace = Workspace.open(Path(path))
+    with embedding_progress(f"{len(texts):,} new {kind}", workspace.manifest.model) as progress:
+        embed_texts(texts, query_encoder(path, version), cache_dir=embeddings_cache(), progress=progress,
+                    queries=kind == "queries")
+    return _placed_texts(path, version, data, filename, column, kind, k)
+
+
+@st.cache_data(max_entries=4, show_spinner="Searching the index and placing the new texts on the map…")
+def _placed_texts(path: str, version: float, data: bytes, filename: str, column: str, kind: str,
+                  k: int) -> frozen_map.PlacedTexts:
+    texts = frozen_map.new_texts(uploaded_table(data, filename), kind=kind, column=column)
+    return frozen_map.place_texts(Workspace.open(Path(path)), texts, query_encoder(path, version),
+                                  queries=kind == "queries", k=k, cache_dir=embeddings_cache())
+
+
+@st.cache_data(max_entries=4, show_spinner="Counting what the queries reach…")
+def query_coverage(path: str, version: float, data: bytes, filename: str, column: str,
+                   k: int) -> coverage.QueryCoverage:
+    """Call after :func:`placed_texts` (which embeds the queries with a progress bar)."""
+    placed = _placed_texts(path, version, data, filename, column, "queries", k)
+    return coverage.query_coverage(Workspace.open(Path(path)), placed)
+
+
+@st.cache_data(max_entries=4, show_spinner="Measuring how new each document is…")
+def batch_drift(path: str, version: float, data: bytes, filename: str, column: str, k: int) -> drift.BatchDrift:
+    """Call after :func:`placed_texts` (which embeds the documents with a progress bar)."""
+    placed = _placed_texts(path, version, data, filename, column, "documents", k)
+    return drift.batch_drift(Workspace.open(Path(path)), placed)

@@ -45,3 +45,7 @@ def evaluation_page() -> st.Page:
 
 def teach_page() -> st.Page:
     return st.Page("app_pages/teach.py", title="Teaching mode", icon=":material/school:")
+
+
+def new_data_page() -> st.Page:
+    return st.Page("app_pages/new_data.py", title="New data", icon=":material/add_location_alt:")

@@ -564,3 +564,61 @@ def test_map_density_toggle_shades_under_the_points(small_workspace):
     traces = _plotly_figures(at)[0]["data"]
     assert traces[0]["type"] == "heatmap" and traces[0]["name"] == "density"
     assert any(trace["type"] == "scattergl" for trace in traces[1:])
+
+
+def _new_data_page(workspace_path) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / "new_data.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(workspace_path)
+    return at.run()
+
+
+@pytest.mark.slow
+def test_new_data_page_coverage_and_drift_of_the_example(small_workspace, minilm):
+    import numpy as np
+    import pandas as pd
+
+    from explorer.coverage import query_coverage
+    from explorer.drift import batch_drift
+    from explorer.frozen_map import place_texts
+    from explorer.sample import new_texts_file
+
+    at = _new_data_page(small_workspace.path)
+    assert not at.exception and at.title[0].value == "New data on the map of tweets-400"
+    at.radio(key="new_data_source").set_value(at.radio(key="new_data_source").options[1]).run()
+    assert not at.exception
+    example = pd.read_csv(new_texts_file())
+    expected = query_coverage(small_workspace, place_texts(small_workspace, example["text"].tolist(), minilm,
+                                                           queries=True))
+    assert at.metric[0].value == "200"
+    assert at.metric[1].value == f"{int((~expected.answered()).sum()):,}"
+    assert at.metric[2].value == f"{len(expected.uncovered()):,} of {len(expected.clusters):,}"
+    names = {trace["name"] for trace in _plotly_figures(at)[0]["data"]}
+    assert {"query with a relevant document", "query with no document above the line"} & names
+    queries = at.dataframe[1].value
+    assert len(queries) == 200 and not queries["answered"].iloc[0]
+
+    at.radio(key="new_data_kind").set_value("A new batch of documents (drift)").run()
+    assert not at.exception
+    drift = batch_drift(small_workspace, place_texts(small_workspace, example["text"].tolist(), minilm,
+                                                     queries=False))
+    assert at.metric[1].value == f"{int((drift.novelty > 95).sum()):,}"
+    headlines = example["kind"].eq("world-news headline").to_numpy()
+    assert np.median(drift.novelty[headlines]) > np.median(drift.novelty[~headlines])
+    drift_map = _plotly_figures(at)[0]
+    assert drift_map["data"][-1]["name"] == "new documents"
+    most_novel = at.dataframe[0].value["text"].head(5)
+    assert most_novel.isin(example.loc[headlines, "text"]).sum() >= 4
+
+
+def test_new_data_page_explains_a_workspace_without_a_model(tweets, tweet_vectors, tmp_path):
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    workspace = build_workspace(tweets.head(400), BuildConfig(IngestConfig("text", "tweet_id")), tmp_path / "vectors",
+                                source="test", vectors=np.asarray(tweet_vectors.vectors))
+    at = _new_data_page(workspace.path)
+    at.radio(key="new_data_source").set_value(at.radio(key="new_data_source").options[1]).run()
+    assert not at.exception and "built from uploaded vectors" in at.error[0].value
