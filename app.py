@@ -8,6 +8,7 @@ from explorer.workspace import list_workspaces
 from ui import cache, state
 from ui.navigation import (
     audit_page,
+    chunk_lab_page,
     compression_page,
     evaluation_page,
     labels_page,
@@ -31,8 +32,8 @@ if removed and not st.session_state.get("stale_builds_told"):
              "the saved workspaces are intact.")
 
 navigation = st.navigation([map_page(), search_page(), similarity_page(), quality_page(), audit_page(),
-                            evaluation_page(), labels_page(), compression_page(), new_data_page(), teach_page(),
-                            new_workspace_page()])
+                            evaluation_page(), chunk_lab_page(), labels_page(), compression_page(), new_data_page(),
+                            teach_page(), new_workspace_page()])
 
 with st.sidebar:
     workspaces = {path.name: path for path in list_workspaces()}

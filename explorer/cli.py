@@ -168,6 +168,20 @@ def _parser() -> argparse.ArgumentParser:
     compress.add_argument("--json", action="store_true")
     compress.set_defaults(handler=_compress_audit)
 
+    lab = commands.add_parser("chunk-lab", help="compare two to four chunking settings of a corpus of long "
+                                                "documents: vectors, truncation, duplicates, clusters, recall")
+    lab.add_argument("input", type=Path, help="the documents (a table file)")
+    lab.add_argument("--text-col", required=True, help="the column of texts")
+    lab.add_argument("--id-col", help="the documents' ids (default: 0-based row number); --queries refer to them")
+    lab.add_argument("--settings", required=True,
+                     help="TOKENS:OVERLAP pairs, comma-separated, 'off' for whole texts (e.g. off,128:16,256:32)")
+    lab.add_argument("--queries", type=Path, help="query_id, query, relevant_doc_id: score recall by document")
+    lab.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
+    lab.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD,
+                     help=f"near-duplicate cosine threshold (default {DUPLICATE_THRESHOLD})")
+    lab.add_argument("--json", action="store_true")
+    lab.set_defaults(handler=_chunk_lab)
+
     coverage = commands.add_parser("coverage", help="real queries on a workspace's map: clusters no query reaches, "
                                                     "queries with no relevant document, hub documents")
     coverage.add_argument("workspace", type=Path)
@@ -515,6 +529,26 @@ def _compress_audit(args: argparse.Namespace) -> int:
               f"(p5 {row.overlap_p05:6.1%})  spearman {row.spearman:.3f}")
     print(audit.sentence())
     print(matryoshka_sentence(workspace.manifest.model, audit.matryoshka))
+    return 0
+
+
+def _chunk_lab(args: argparse.Namespace) -> int:
+    from explorer.chunk_lab import chunk_lab, parse_settings, read_documents
+    from explorer.encoders import DEFAULT_MODEL
+    from explorer.reading import read_table
+    from explorer.workspace import embeddings_cache
+
+    settings = parse_settings(args.settings)
+    documents = read_documents(read_table(_read(args.input), args.input.name), text_column=args.text_col,
+                               id_column=args.id_col)
+    queries = read_table(_read(args.queries), args.queries.name) if args.queries else None
+    lab = chunk_lab(documents, settings, _available_encoder(args.model or DEFAULT_MODEL), queries=queries,
+                    threshold=args.threshold, cache_dir=embeddings_cache())
+    if args.json:
+        print(json.dumps(lab.summary(), default=_plain))
+        return 0
+    print(lab.table.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
+    print(lab.recommendation())
     return 0
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from explorer import (
     audit,
+    chunk_lab,
     compare,
     coverage,
     drift,
@@ -365,3 +366,30 @@ def batch_drift(path: str, version: float, data: bytes, filename: str, column: s
     """Call after :func:`placed_texts` (which embeds the documents with a progress bar)."""
     placed = _placed_texts(path, version, data, filename, column, "documents", k)
     return drift.batch_drift(Workspace.open(Path(path)), placed)
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the documents…")
+def lab_documents(data: bytes, filename: str, text_column: str, id_column: str | None):
+    return chunk_lab.read_documents(uploaded_table(data, filename), text_column=text_column, id_column=id_column)
+
+
+def chunking_lab(data: bytes, filename: str, text_column: str, id_column: str | None, settings: str, model_id: str,
+                 queries: bytes | None, queries_name: str | None) -> chunk_lab.ChunkLab:
+    """The lab's comparison. Each setting's chunks are embedded first, outside the memoised comparison, so that
+    embedding shows a progress bar; the comparison then reads the vectors from disk."""
+    documents = lab_documents(data, filename, text_column, id_column)
+    model = encoder(model_id)
+    for setting in chunk_lab.parse_settings(settings):
+        texts = chunk_lab.setting_corpus(documents, setting, model).texts
+        with embedding_progress(f"the {len(texts):,} texts of '{setting.name}'", model_id) as progress:
+            embed_texts(texts, model.fit_on(texts), cache_dir=embeddings_cache(), progress=progress)
+    return _chunking_lab(data, filename, text_column, id_column, settings, model_id, queries, queries_name)
+
+
+@st.cache_data(max_entries=4, show_spinner="Chunking, mapping and searching each setting…")
+def _chunking_lab(data: bytes, filename: str, text_column: str, id_column: str | None, settings: str, model_id: str,
+                  queries: bytes | None, queries_name: str | None) -> chunk_lab.ChunkLab:
+    return chunk_lab.chunk_lab(lab_documents(data, filename, text_column, id_column),
+                               chunk_lab.parse_settings(settings), encoder(model_id),
+                               queries=None if queries is None else uploaded_table(queries, queries_name),
+                               cache_dir=embeddings_cache())

@@ -49,3 +49,7 @@ def teach_page() -> st.Page:
 
 def new_data_page() -> st.Page:
     return st.Page("app_pages/new_data.py", title="New data", icon=":material/add_location_alt:")
+
+
+def chunk_lab_page() -> st.Page:
+    return st.Page("app_pages/chunk_lab.py", title="Chunking lab", icon=":material/splitscreen:")

@@ -622,3 +622,26 @@ def test_new_data_page_explains_a_workspace_without_a_model(tweets, tweet_vector
     at = _new_data_page(workspace.path)
     at.radio(key="new_data_source").set_value(at.radio(key="new_data_source").options[1]).run()
     assert not at.exception and "built from uploaded vectors" in at.error[0].value
+
+
+def test_chunk_lab_page_compares_settings_on_the_example_and_explains_bad_settings():
+    from explorer.chunk_lab import chunk_lab, parse_settings, read_documents
+    from explorer.encoders import load_encoder
+    from explorer.sample import news_retrieval_example
+
+    at = AppTest.from_file(str(ROOT / "app_pages" / "chunk_lab.py"), default_timeout=TIMEOUT)
+    at.session_state["lab_model"] = "tfidf-svd"  # fits in milliseconds: the fast tier loads no model
+    at.session_state["lab_settings"] = "off,64:8"
+    at.session_state["lab_source"] = "Example: 200 news articles, queries their titles"
+    at.run()
+    assert not at.exception
+    corpus, queries = news_retrieval_example("title")
+    expected = chunk_lab(read_documents(corpus, text_column="text", id_column="doc_id"), parse_settings("off,64:8"),
+                         load_encoder("tfidf-svd"), queries=queries)
+    table = at.dataframe[0].value
+    assert table["setting"].tolist() == ["whole texts", "64 tokens, 8 overlap"]
+    assert table["recall@10"].tolist() == pytest.approx(expected.table["recall@10"].tolist())
+    assert at.info[0].value.replace("\\", "") == expected.recommendation()
+    assert len(_plotly_figures(at)) == 2
+    at.text_input(key="lab_settings").set_value("off,64:64").run()
+    assert not at.exception and "must be smaller than the chunk size" in at.error[0].value
