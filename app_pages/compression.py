@@ -6,6 +6,7 @@ import streamlit as st
 from explorer.compression import KEEP, RESCORE_DEPTH, matryoshka_sentence
 from explorer.errors import InputError
 from explorer.figures import compression_figure
+from explorer.reading import FORMATS
 from ui import cache
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace_or_stop, show_table
@@ -18,9 +19,14 @@ st.caption("Can the index store fewer dimensions or fewer bits a vector? Each se
            "same (the stored vectors compressed, the query point kept whole, as FAISS's asymmetric search does), "
            "the Spearman correlation of 20,000 random pairs' scores, and the bytes. Binary search with rescoring "
            f"ranks its top {RESCORE_DEPTH}k candidates by the full vectors, which must then be kept on disk.")
-k = int(st.number_input("Neighbours compared (k)", 1, 100, 10, key="compression_k"))
+controls = st.columns([1, 3])
+k = int(controls[0].number_input("Neighbours compared (k)", 1, 100, 10, key="compression_k"))
+queries_file = controls[1].file_uploader(
+    "Labelled queries (optional: `query_id, query, relevant_doc_id`, ids of this workspace) to add each setting's "
+    "recall@10 and MRR@10", type=[ext.lstrip(".") for ext in FORMATS], key="compression_queries")
+queries = (queries_file.getvalue(), queries_file.name) if queries_file is not None else (None, None)
 try:
-    audit = cache.compression(str(path), version, k)
+    audit = cache.compression(str(path), version, k, *queries)
 except InputError as error:
     st.error(md(error))
     st.stop()
@@ -31,6 +37,8 @@ show_table(audit.table, column_config={
     "overlap_mean": st.column_config.NumberColumn(format="%.3f"),
     "overlap_p05": st.column_config.NumberColumn(format="%.3f"),
     "spearman": st.column_config.NumberColumn(format="%.3f"),
+    "recall@10": st.column_config.NumberColumn(format="%.3f"),
+    "mrr@10": st.column_config.NumberColumn(format="%.3f"),
     "bytes_per_vector": st.column_config.NumberColumn(format="%.0f"),
     "index_mb": st.column_config.NumberColumn("index (MB)", format="%.2f")})
 download_csv(audit.table, label="Download the compression audit (CSV)",

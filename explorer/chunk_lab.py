@@ -23,7 +23,7 @@ from explorer.errors import InputError
 from explorer.flags import DEFAULT_THRESHOLD, near_duplicates
 from explorer.ingest import IngestConfig, build_corpus
 from explorer.map_building import build_map
-from explorer.retrieval import read_retrieval, retrieval_metrics
+from explorer.retrieval import document_ranking, read_retrieval, retrieval_metrics
 from explorer.types import ID, Corpus, IngestReport
 
 LAB_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10")
@@ -176,14 +176,3 @@ def token_totals(texts: list[str], encoder: Encoder) -> np.ndarray:
     counts = [len(spans) for start in range(0, len(texts), SPAN_BATCH)
               for spans in encoder.token_spans(texts[start:start + SPAN_BATCH])]
     return np.array(counts, dtype=np.int64)
-
-
-def document_ranking(chunk_rows: np.ndarray, document_of_chunk: np.ndarray, *, width: int = 10) -> np.ndarray:
-    """(q, >= width) document rows per query, best first: each document at the rank of its best chunk, -1 where
-    fewer documents were found."""
-    ranked = []
-    for found in chunk_rows:
-        documents = document_of_chunk[found[found >= 0]]
-        ranked.append(pd.unique(documents))
-    depth = max(width, max(map(len, ranked), default=0))
-    return np.array([np.pad(row, (0, depth - len(row)), constant_values=-1) for row in ranked], dtype=np.int64)

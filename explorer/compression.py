@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from explorer.errors import InputError
+from explorer.retrieval import RetrievalSet, document_ranking, read_retrieval, retrieval_metrics
 from explorer.similarity import random_pairs, unit_rows
 
 DEFAULT_K = 10
@@ -24,6 +25,9 @@ RESCORE_DEPTH = 4
 full vectors."""
 KEEP = 0.95
 TRUNCATIONS = (32, 64, 128, 256, 512)
+QUERY_METRICS = ("recall@10", "mrr@10")
+QUERY_DEPTH = 200
+"""Rows searched per labelled query before they are merged into documents."""
 _BATCH = 256
 
 
@@ -34,6 +38,7 @@ class CompressionAudit:
             overlap_p05, spearman; the full float32 vectors first.
         k, n_queries, n_pairs, seed: what the figures were measured on.
         matryoshka: whether the model was trained for its dimensions to be cut (None: unknown, uploaded vectors).
+        n_labelled: the labelled queries behind the table's recall@10 and mrr@10 (0: none given, no such columns).
     """
 
     table: pd.DataFrame
@@ -42,6 +47,7 @@ class CompressionAudit:
     n_pairs: int
     seed: int
     matryoshka: bool | None
+    n_labelled: int = 0
 
     def cheapest_keeping(self, share: float = KEEP) -> pd.Series | None:
         """The setting with the fewest bytes whose mean neighbour overlap is at least ``share``."""
@@ -55,21 +61,41 @@ class CompressionAudit:
         if best is None or best["setting"] == full["setting"]:
             return (f"No compressed setting keeps {KEEP:.0%} of each point's {self.k} nearest neighbours: keep the "
                     "full float32 vectors.")
-        return (f"The cheapest setting that keeps {KEEP:.0%} of each point's {self.k} nearest neighbours (on "
+        said = (f"The cheapest setting that keeps {KEEP:.0%} of each point's {self.k} nearest neighbours (on "
                 f"average) is {best['setting']}: {best['bytes_per_vector']:,.0f} bytes a vector instead of "
                 f"{full['bytes_per_vector']:,.0f} ({full['bytes_per_vector'] / best['bytes_per_vector']:.0f}x "
                 f"smaller), {best['overlap_mean']:.1%} overlap.")
+        if self.n_labelled:
+            said += (f" On the {self.n_labelled:,} labelled queries, recall@10 is {best['recall@10']:.3f} against "
+                     f"{full['recall@10']:.3f} with the full vectors.")
+        return said
 
     def summary(self) -> dict:
         best = self.cheapest_keeping()
         return {"k": self.k, "n_queries": self.n_queries, "n_pairs": self.n_pairs, "seed": self.seed,
+                "n_labelled_queries": self.n_labelled,
                 "matryoshka": self.matryoshka, "cheapest_keeping_95": None if best is None else best["setting"],
                 "settings": self.table.to_dict("records")}
 
 
+@dataclass(frozen=True, eq=False)
+class LabelledQueries:
+    """Labelled queries for the audit. Attributes:
+        vectors: (q, d) float32 the queries, embedded with the corpus's model.
+        relevant: per query, its relevant documents' positions in ``documents``' order.
+        document_of_row: (n,) each corpus row's document position (chunks of one document share it).
+    """
+
+    vectors: np.ndarray
+    relevant: list[np.ndarray]
+    document_of_row: np.ndarray
+
+
 def compression_audit(vectors: np.ndarray, *, k: int = DEFAULT_K, n_queries: int = N_QUERIES,
-                      n_pairs: int = N_PAIRS, seed: int = 0, matryoshka: bool | None = None) -> CompressionAudit:
-    """Audit ``vectors`` (n, d) as cosine vectors under every setting that fits their width."""
+                      n_pairs: int = N_PAIRS, seed: int = 0, matryoshka: bool | None = None,
+                      labelled: LabelledQueries | None = None) -> CompressionAudit:
+    """Audit ``vectors`` (n, d) as cosine vectors under every setting that fits their width; with ``labelled``
+    queries, also recall@10 and MRR@10 by document of each setting's search."""
     n, dim = vectors.shape
     if n < k + 2:
         raise InputError(f"A compression audit needs more than {k + 1} points; this workspace has {n}.")
@@ -81,24 +107,33 @@ def compression_audit(vectors: np.ndarray, *, k: int = DEFAULT_K, n_queries: int
     truth_pairs = np.einsum("ij,ij->i", full[first], full[second])
     rows = []
     for setting in _settings(dim, n):
-        found, pair_scores = setting.neighbours_and_pairs(full, queries, k, first, second, seed)
+        space = setting.space(full, seed)
+        found = space.search(full[queries], k, own_rows=queries)
         overlap = np.array([len(np.intersect1d(a, b)) / k for a, b in zip(truth, found)])
+        pair_scores = np.einsum("ij,ij->i", space.database[first], space.database[second])
         rho = float(spearmanr(truth_pairs, pair_scores).statistic) if len(first) > 2 else float("nan")
-        rows.append({"setting": setting.name, "method": setting.method, "dims": setting.dims,
-                     "bytes_per_vector": setting.bytes_per_vector,
-                     "index_mb": round(setting.bytes_per_vector * n / 1e6, 3),
-                     "overlap_mean": float(overlap.mean()), "overlap_p05": float(np.quantile(overlap, 0.05)),
-                     "spearman": rho})
-    return CompressionAudit(pd.DataFrame(rows), k, len(queries), len(first), seed, matryoshka)
+        row = {"setting": setting.name, "method": setting.method, "dims": setting.dims,
+               "bytes_per_vector": setting.bytes_per_vector,
+               "index_mb": round(setting.bytes_per_vector * n / 1e6, 3),
+               "overlap_mean": float(overlap.mean()), "overlap_p05": float(np.quantile(overlap, 0.05)),
+               "spearman": rho}
+        if labelled is not None:
+            ranked = space.search(unit_rows(labelled.vectors), min(QUERY_DEPTH, n))
+            metrics = retrieval_metrics(document_ranking(ranked, labelled.document_of_row), labelled.relevant)
+            row |= {name: metrics[name] for name in QUERY_METRICS}
+        rows.append(row)
+    return CompressionAudit(pd.DataFrame(rows), k, len(queries), len(first), seed, matryoshka,
+                            0 if labelled is None else len(labelled.relevant))
 
 
-def _top_k(query_vectors: np.ndarray, database: np.ndarray, query_rows: np.ndarray, k: int) -> np.ndarray:
-    """(q, k) rows of the k best scores (dot product) of each query over ``database``, the query's own row left
-    out; ties keep the lower row (a stable sort)."""
-    found = np.empty((len(query_rows), k), dtype=np.int64)
-    for start in range(0, len(query_rows), _BATCH):
+def _top_k(query_vectors: np.ndarray, database: np.ndarray, query_rows: np.ndarray | None, k: int) -> np.ndarray:
+    """(q, k) rows of the k best scores (dot product) of each query over ``database``, the query's own row
+    (``query_rows``, when the queries are corpus points) left out; ties keep the lower row (a stable sort)."""
+    found = np.empty((len(query_vectors), k), dtype=np.int64)
+    for start in range(0, len(query_vectors), _BATCH):
         scores = query_vectors[start:start + _BATCH] @ database.T
-        scores[np.arange(len(scores)), query_rows[start:start + _BATCH]] = -np.inf
+        if query_rows is not None:
+            scores[np.arange(len(scores)), query_rows[start:start + _BATCH]] = -np.inf
         # What a stable sort of the whole row would give, at the cost of a partition: every score tied with the
         # k-th best is a candidate, and the candidates are ordered by score, then row.
         kth = np.partition(scores, -k, axis=1)[:, -k]
@@ -106,6 +141,40 @@ def _top_k(query_vectors: np.ndarray, database: np.ndarray, query_rows: np.ndarr
             candidates = np.flatnonzero(row_scores >= cut)
             found[start + offset] = candidates[np.lexsort((candidates, -row_scores[candidates]))][:k]
     return found
+
+
+@dataclass(frozen=True, eq=False)
+class _Space:
+    """A setting's stored vectors and how it searches them.
+
+    Attributes:
+        database: (n, d') the vectors as the compressed index scores them (truncated and re-normalised, decoded,
+            or signs), so that a pair's score is the dot product of its two rows.
+        full: (n, d) the float32 unit vectors (what rescoring reads).
+        cut: the dimensions a query keeps (truncation), or None.
+        binary: the query is reduced to signs as well; ``rescore``: then its top candidates are re-ranked by
+            the full vectors.
+    """
+
+    database: np.ndarray
+    full: np.ndarray
+    cut: int | None = None
+    binary: bool = False
+    rescore: bool = False
+
+    def search(self, query_vectors: np.ndarray, k: int, *, own_rows: np.ndarray | None = None) -> np.ndarray:
+        """(q, k) rows found for float32 unit queries (``own_rows``: the corpus rows they are, left out)."""
+        if self.cut is not None:
+            return _top_k(unit_rows(query_vectors[:, : self.cut]), self.database, own_rows, k)
+        if not self.binary:
+            return _top_k(query_vectors, self.database, own_rows, k)
+        signs = np.where(query_vectors > 0, 1.0, -1.0).astype(np.float32)
+        if not self.rescore:
+            return _top_k(signs, self.database, own_rows, k)
+        candidates = _top_k(signs, self.database, own_rows, min(RESCORE_DEPTH * k, len(self.database)))
+        rescored = np.einsum("qd,qcd->qc", query_vectors, self.full[candidates])
+        order = np.argsort(-rescored, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(candidates, order, axis=1)
 
 
 @dataclass(frozen=True)
@@ -117,24 +186,13 @@ class _Setting:
     code: int = 0
     """The method's parameter: dimensions kept, PQ subquantizers."""
 
-    def neighbours_and_pairs(self, full: np.ndarray, queries: np.ndarray, k: int, first: np.ndarray,
-                             second: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """(q, k) neighbours of the sampled points under this setting, and the pairs' scores."""
+    def space(self, full: np.ndarray, seed: int) -> _Space:
         if self.method in ("float32", "truncate"):
-            cut = unit_rows(full[:, : self.dims])
-            return _top_k(cut[queries], cut, queries, k), np.einsum("ij,ij->i", cut[first], cut[second])
+            return _Space(unit_rows(full[:, : self.dims]), full, cut=self.dims)
         if self.method in ("int8", "pq"):
-            decoded = _faiss_round_trip(full, self.method, self.code, seed)
-            return (_top_k(full[queries], decoded, queries, k),
-                    np.einsum("ij,ij->i", decoded[first], decoded[second]))
+            return _Space(_faiss_round_trip(full, self.method, self.code, seed), full)
         signs = np.where(full > 0, 1.0, -1.0).astype(np.float32)  # one bit a dimension
-        agreement = np.einsum("ij,ij->i", signs[first], signs[second])
-        if self.method == "binary":
-            return _top_k(signs[queries], signs, queries, k), agreement
-        candidates = _top_k(signs[queries], signs, queries, RESCORE_DEPTH * k)
-        rescored = np.einsum("qd,qcd->qc", full[queries], full[candidates])
-        order = np.argsort(-rescored, axis=1, kind="stable")[:, :k]
-        return np.take_along_axis(candidates, order, axis=1), agreement
+        return _Space(signs, full, binary=True, rescore=self.method == "binary+rescore")
 
 
 def _settings(dim: int, n: int) -> list[_Setting]:
@@ -176,13 +234,35 @@ def _faiss_round_trip(full: np.ndarray, method: str, subquantizers: int, seed: i
     return index.sa_decode(index.sa_encode(np.ascontiguousarray(full)))
 
 
-def workspace_compression(workspace, *, k: int = DEFAULT_K, seed: int = 0) -> CompressionAudit:
-    """The audit of a workspace's vectors, saying whether its model was trained for truncation."""
+def workspace_compression(workspace, *, k: int = DEFAULT_K, seed: int = 0, queries: pd.DataFrame | None = None,
+                          encoder=None, cache_dir=None) -> CompressionAudit:
+    """The audit of a workspace's vectors, saying whether its model was trained for truncation; with labelled
+    ``queries`` (``query_id, query, relevant_doc_id``, the ids the workspace's), embedded by ``encoder`` (the
+    workspace's model), also each setting's recall@10 and MRR@10 by document."""
     from explorer.encoders import MODELS
 
     spec = MODELS.get(workspace.manifest.model)
+    labelled = None if queries is None else labelled_queries(workspace.points(), queries, encoder,
+                                                              cache_dir=cache_dir)
     return compression_audit(workspace.embeddings().vectors, k=k, seed=seed,
-                             matryoshka=None if spec is None else spec.matryoshka)
+                             matryoshka=None if spec is None else spec.matryoshka, labelled=labelled)
+
+
+def labelled_queries(points: pd.DataFrame, queries: pd.DataFrame, encoder, *, cache_dir=None) -> LabelledQueries:
+    """The queries read against the workspace's documents (a split document is one document) and embedded."""
+    from explorer.embed import embed_texts
+
+    data, document_of_row = labelled_set(points, queries)
+    vectors = embed_texts(list(data.query_texts), encoder, cache_dir=cache_dir, queries=True).vectors
+    return LabelledQueries(vectors, data.relevant, document_of_row)
+
+
+def labelled_set(points: pd.DataFrame, queries: pd.DataFrame) -> tuple[RetrievalSet, np.ndarray]:
+    """The queries validated against the workspace's documents, and each point's document position."""
+    ids = points["id"].astype(str)
+    documents = pd.DataFrame({"doc_id": pd.unique(ids)})
+    documents["text"] = points.groupby(ids, sort=False)["text"].first().loc[documents["doc_id"]].to_numpy()
+    return read_retrieval(documents, queries), pd.Index(documents["doc_id"]).get_indexer(ids)
 
 
 def matryoshka_sentence(model_id: str, matryoshka: bool | None) -> str:

@@ -101,6 +101,17 @@ def retrieval_metrics(ranked: np.ndarray, relevant: list[np.ndarray]) -> dict[st
     return {name: float(per_query[name].mean()) for name in METRICS}
 
 
+def document_ranking(chunk_rows: np.ndarray, document_of_chunk: np.ndarray, *, width: int = 10) -> np.ndarray:
+    """(q, >= width) document rows per query, best first: each document at the rank of its best chunk, -1 where
+    fewer documents were found."""
+    ranked = []
+    for found in chunk_rows:
+        documents = document_of_chunk[found[found >= 0]]
+        ranked.append(pd.unique(documents))
+    depth = max(width, max(map(len, ranked), default=0))
+    return np.array([np.pad(row, (0, depth - len(row)), constant_values=-1) for row in ranked], dtype=np.int64)
+
+
 def query_metrics(ranked: np.ndarray, relevant: list[np.ndarray]) -> pd.DataFrame:
     """The same figures per query, plus the rank of its first relevant document (0 = not in the ranking)."""
     rows = []

@@ -32,7 +32,7 @@ from explorer import (
 )
 from explorer.audit import LabelledPairs
 from explorer.cluster import ClusterConfig
-from explorer.compression import CompressionAudit, workspace_compression
+from explorer.compression import CompressionAudit, labelled_set, workspace_compression
 from explorer.config import BuildConfig
 from explorer.embed import embed_texts
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
@@ -322,9 +322,26 @@ def label_audit(path: str, version: float, column: str, k: int) -> LabelAudit:
     return audit_labels(Workspace.open(Path(path)), column, k=k)
 
 
+def compression(path: str, version: float, k: int, queries: bytes | None = None,
+                queries_name: str | None = None) -> CompressionAudit:
+    """The compression audit. Labelled queries are embedded first, outside the memoised audit, so that embedding
+    shows a progress bar; the audit then reads their vectors from disk."""
+    if queries is not None:
+        workspace = Workspace.open(Path(path))
+        data, _ = labelled_set(workspace.points(), uploaded_table(queries, queries_name))
+        with embedding_progress(f"{len(data.query_texts):,} labelled queries", workspace.manifest.model) as progress:
+            embed_texts(list(data.query_texts), query_encoder(path, version), cache_dir=embeddings_cache(),
+                        progress=progress, queries=True)
+    return _compression(path, version, k, queries, queries_name)
+
+
 @st.cache_data(max_entries=4, show_spinner="Compressing the vectors every way and comparing neighbours…")
-def compression(path: str, version: float, k: int) -> CompressionAudit:
-    return workspace_compression(Workspace.open(Path(path)), k=k)
+def _compression(path: str, version: float, k: int, queries: bytes | None,
+                 queries_name: str | None) -> CompressionAudit:
+    labelled = None if queries is None else uploaded_table(queries, queries_name)
+    return workspace_compression(Workspace.open(Path(path)), k=k, queries=labelled,
+                                 encoder=None if queries is None else query_encoder(path, version),
+                                 cache_dir=embeddings_cache())
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the workspace's model…")

@@ -74,3 +74,59 @@ def test_cli_compress_audit_json(small_workspace, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["matryoshka"] is False and printed["cheapest_keeping_95"] == "8-bit scalar"
     assert [row["setting"] for row in printed["settings"]][0] == "float32 (384 dims)"
+
+
+@pytest.fixture(scope="module")
+def chunked_news(tmp_path_factory):
+    """A TF-IDF workspace of 80 real news articles split into 128-token chunks, and their titles as queries."""
+    from explorer.chunk import ChunkConfig
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+    from explorer.sample import news_retrieval_example
+
+    corpus, queries = news_retrieval_example("title")
+    corpus = corpus.head(80)
+    config = BuildConfig(IngestConfig("text", "doc_id"), model_id="tfidf-svd",
+                         chunk=ChunkConfig(max_tokens=128, overlap=16))
+    workspace = build_workspace(corpus, config, tmp_path_factory.mktemp("ws") / "news", source="test")
+    return workspace, queries[queries["relevant_doc_id"].isin(corpus["doc_id"])]
+
+
+def test_labelled_queries_score_each_setting_by_document(chunked_news):
+    from explorer.compression import workspace_compression
+    from explorer.search import query_encoder
+
+    workspace, queries = chunked_news
+    points = workspace.points()
+    assert workspace.manifest.n_chunked and len(points) > 200
+    encoder = query_encoder(workspace)
+    audit = workspace_compression(workspace, queries=queries, encoder=encoder)
+    table = audit.table.set_index("setting")
+    full = workspace.embeddings().vectors.astype(np.float64)
+    query_vectors = encoder.encode_queries(queries["query"].tolist()).astype(np.float64)
+    documents = points["id"].astype(str).to_numpy()
+    order = list(dict.fromkeys(documents))
+    wanted = np.array([order.index(str(doc)) for doc in queries["relevant_doc_id"]])
+    for setting, dims in (("first 64 dims, float32", 64), (table.index[0], full.shape[1])):
+        cut = full[:, :dims] / np.linalg.norm(full[:, :dims], axis=1, keepdims=True)
+        asked = query_vectors[:, :dims] / np.linalg.norm(query_vectors[:, :dims], axis=1, keepdims=True)
+        scores = asked @ cut.T
+        best = np.stack([scores[:, documents == doc].max(axis=1) for doc in order], axis=1)
+        rank = (best > best[np.arange(len(wanted)), wanted][:, None]).sum(axis=1) + 1
+        assert table.loc[setting, "recall@10"] == pytest.approx((rank <= 10).mean())
+        assert table.loc[setting, "mrr@10"] == pytest.approx(np.where(rank <= 10, 1 / rank, 0).mean())
+    assert table.iloc[0]["recall@10"] > 0.9  # titles find their articles
+    assert audit.n_labelled == len(queries) and "labelled queries, recall@10" in audit.sentence()
+
+
+def test_cli_compress_audit_with_queries(chunked_news, tmp_path, capsys):
+    workspace, queries = chunked_news
+    file = tmp_path / "queries.csv"
+    queries.to_csv(file, index=False)
+    assert cli.main(["compress-audit", str(workspace.path), "--queries", str(file), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["n_labelled_queries"] == len(queries) and "recall@10" in printed["settings"][0]
+    file.write_text("query_id,query\n1,nothing relevant\n")
+    assert cli.main(["compress-audit", str(workspace.path), "--queries", str(file)]) == 2
+    assert "relevant_doc_id" in capsys.readouterr().err
