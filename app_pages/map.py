@@ -8,14 +8,19 @@ import streamlit as st
 
 from explorer.cluster import SELECTIONS, clustering_problem
 from explorer.errors import InputError
-from explorer.figures import MAP_CONFIG, MAX_CATEGORIES, MAX_DRAWN, map_figure
+from explorer.figures import MAP_CONFIG, MAX_CATEGORIES, MAX_DRAWN, OTHER_VALUES, map_figure
+from explorer.linked_charts import column_chart
 from explorer.sample import sample_workspace_path
 from explorer.workspace import build_running, read_progress
 from ui import cache, state, writes
+from ui.linked import chart_picks, draw_charts, hand_selection
+from ui.navigation import quality_page, search_page
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace, show_table
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
+PICKED, NOT_PICKED = "picked in the charts", "not picked"
+CLUSTERS = "clusters (sizes)"
 DUPLICATE_GROUP, DECISION, COMBINED = "Near-duplicate group", "Duplicate decision", "Outlier score (combined)"
 SHOW = {"All points": None, "Near-duplicates": lambda flags: flags["duplicate_group"] >= 0,
         "Marked to drop": lambda flags: flags["duplicate_decision"] == "drop",
@@ -141,9 +146,25 @@ if keywords is None and not pd.api.types.is_numeric_dtype(colour) and len(counts
 shown = None if SHOW[show] is None else np.flatnonzero(SHOW[show](data.flags).to_numpy())
 if shown is not None:
     st.caption(f"Showing {len(shown):,} of {len(data.points):,} points ({show.lower()}).")
+chart_columns = st.multiselect(
+    "Charts under the map (click bars, or box-select them, to pick their points on the map)", [CLUSTERS, *metadata],
+    default=[CLUSTERS, *metadata[:1]], key="chart_columns")
+chart_values = {CLUSTERS: pd.Series([cluster_keywords.name(int(c)) for c in labels], name=CLUSTERS),
+                **{column: data.points[column] for column in metadata}}
+charts = [column_chart(chart_values[column]) for column in chart_columns]
+picks, picked_rows = chart_picks(charts)
+title = f"{manifest.name} · {colour_by}"
+if picked_rows is not None:
+    colour, keywords, highlight = pd.Series(np.full(len(labels), NOT_PICKED), name="charts"), None, [PICKED]
+    colour.iloc[picked_rows] = PICKED
+    title = f"{manifest.name} · {len(picked_rows):,} points picked in the charts"
+    st.caption(f"The map shows the {len(picked_rows):,} points in the bars picked in the charts; click an empty "
+               f"part of each chart (or double-click it) to colour by {md(colour_by)} again.")
 hover = cache.map_hover(str(path), version, own)
-figure = map_figure(coords, hover, colour, title=f"{manifest.name} · {colour_by}", keywords=keywords,
-                    rows=shown, on_map_labels=names_on_map, highlight=highlight, density=density)
+figure = map_figure(coords, hover, colour, title=title, keywords=keywords, rows=shown, on_map_labels=names_on_map,
+                    highlight=highlight, density=density)
+if picked_rows is not None:
+    figure.update_traces(name=NOT_PICKED, selector={"name": OTHER_VALUES})
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
                         width="stretch", config=MAP_CONFIG)
 
@@ -153,12 +174,23 @@ table = data.points.assign(cluster=[cluster_keywords.name(int(c)) for c in label
 if data.flags is not None:
     table = pd.concat([table, data.flags.reset_index(drop=True)], axis=1)
 selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point})
+from_charts = not selected and picked_rows is not None
+if from_charts:
+    selected = picked_rows.tolist()
+draw_charts(charts, selected, picks)
 if selected:
-    st.subheader(f"{len(selected):,} selected point{'s' if len(selected) != 1 else ''}")
+    st.subheader(f"{len(selected):,} point{'s' if len(selected) != 1 else ''} picked in the charts" if from_charts
+                 else f"{len(selected):,} selected point{'s' if len(selected) != 1 else ''}")
     show_table(table.iloc[selected])
-    download_csv(table.iloc[selected],
-                 label="Download selection (CSV)",
-                 file_name=f"{manifest.name}-selection.csv", key="download_selection")
+    actions = st.columns(3)
+    download_csv(table.iloc[selected], label="Download selection (CSV)", file_name=f"{manifest.name}-selection.csv",
+                 key="download_selection", container=actions[0])
+    if actions[1].button("Neighbours of the selection's centroid (Search)", key="selection_to_search"):
+        hand_selection(path, selected)
+        st.switch_page(search_page())
+    if actions[2].button("Duplicates and outliers of the selection (Quality)", key="selection_to_quality"):
+        hand_selection(path, selected)
+        st.switch_page(quality_page())
 else:
     st.caption("Click a point, or pick the box or lasso tool above the map and drag, to list the selected rows "
                "here. Drag to pan, scroll to zoom.")

@@ -1,5 +1,6 @@
 """Quality: near-duplicates (threshold, groups, review queue, keep/drop decisions) and outliers (three scores)."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -8,6 +9,7 @@ from explorer.figures import diff_html, map_figure
 from explorer.flags import DEFAULT_THRESHOLD, word_diff
 from explorer.quality import DEFAULT_OUTLIER_K, outlier_table
 from ui import cache, writes
+from ui.linked import handed_selection
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace_or_stop, show_table
 
@@ -16,6 +18,12 @@ path, version = opened.path, opened.version
 data = opened.data
 name = data.manifest.name
 st.title(f"Quality of {md(name)}")
+handed = handed_selection(path)
+only = None
+if handed is not None and st.toggle(f"Only the {len(handed):,} points selected on the map", value=True,
+                                    key="quality_selection", help="Lists only the outliers among them and the "
+                                                                  "near-duplicate pairs with a member among them."):
+    only = np.asarray(handed, dtype=np.int64)
 duplicates_tab, outliers_tab = st.tabs(["Near-duplicates", "Outliers"])
 
 with outliers_tab:  # first, so the flags saved from the other tab use the k chosen here
@@ -32,7 +40,10 @@ with outliers_tab:  # first, so the flags saved from the other tab use the k cho
     except InputError as error:
         st.error(md(error))
         st.stop()
-    table = outlier_table(scores, data.points, top=int(top), nearest=cache.nearest_texts(str(path), version))
+    table = outlier_table(scores, data.points, top=int(top) if only is None else len(data.points),
+                          nearest=cache.nearest_texts(str(path), version))
+    if only is not None:
+        table = table[table["row"].isin(only)].head(int(top))
     show_table(table.drop(columns="row"))
     download_csv(table.drop(columns="row"),
                  label="Download outliers (CSV)",
@@ -73,21 +84,26 @@ with duplicates_tab:
         st.info("No pair reaches this threshold: lower it to see the closest pairs.")
     else:
         queue, decisions = cache.review_tables(str(path), version, float(threshold))
-        st.subheader("Review queue")
-        st.caption("Pairs sorted by closeness to the threshold: the ones a person should look at first.")
-        position = st.columns([1, 3])[0].number_input(f"Pair (1 to {len(queue):,})", 1, len(queue), 1,
-                                                      key="review_position")
-        pair = queue.iloc[int(position) - 1]
-        st.caption(f"Group {pair['group']} · cosine {pair['score']:.4f}"
-                   + (" · identical texts" if pair["exact"] else " · differing words highlighted"))
-        left_words, right_words = word_diff(pair["a_text"], pair["b_text"])
-        left, right = st.columns(2)
-        left.text(f"id {pair['a']} (chunk {pair['a_chunk']})")
-        left.html(f"<div style='font-size:0.95rem;line-height:1.5'>{diff_html(left_words)}</div>")
-        right.text(f"id {pair['b']} (chunk {pair['b_chunk']})")
-        right.html(f"<div style='font-size:0.95rem;line-height:1.5'>{diff_html(right_words)}</div>")
-        with st.expander(f"All {len(queue):,} pairs"):
-            show_table(queue.drop(columns=["a_row", "b_row"]))
+        if only is not None:
+            queue = queue[queue["a_row"].isin(only) | queue["b_row"].isin(only)].reset_index(drop=True)
+        if queue.empty:
+            st.info("No near-duplicate pair at this threshold has a member among the selected points.")
+        else:
+            st.subheader("Review queue")
+            st.caption("Pairs sorted by closeness to the threshold: the ones a person should look at first.")
+            position = st.columns([1, 3])[0].number_input(f"Pair (1 to {len(queue):,})", 1, len(queue), 1,
+                                                          key="review_position")
+            pair = queue.iloc[int(position) - 1]
+            st.caption(f"Group {pair['group']} · cosine {pair['score']:.4f}"
+                       + (" · identical texts" if pair["exact"] else " · differing words highlighted"))
+            left_words, right_words = word_diff(pair["a_text"], pair["b_text"])
+            left, right = st.columns(2)
+            left.text(f"id {pair['a']} (chunk {pair['a_chunk']})")
+            left.html(f"<div style='font-size:0.95rem;line-height:1.5'>{diff_html(left_words)}</div>")
+            right.text(f"id {pair['b']} (chunk {pair['b_chunk']})")
+            right.html(f"<div style='font-size:0.95rem;line-height:1.5'>{diff_html(right_words)}</div>")
+            with st.expander(f"All {len(queue):,} pairs"):
+                show_table(queue.drop(columns=["a_row", "b_row"]))
 
         st.subheader("Keep or drop")
         st.caption("One row per group member. By default each group keeps its first row and drops the rest; change "

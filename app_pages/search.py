@@ -5,8 +5,9 @@ import streamlit as st
 
 from explorer.errors import InputError
 from explorer.figures import score_histogram, search_figure
-from explorer.search import MODES, neighbours_table
+from explorer.search import MODES, neighbours_table, selection_centroid
 from ui import cache
+from ui.linked import forget_selection, handed_selection
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace_or_stop, show_table
 
@@ -31,6 +32,33 @@ try:
     query_model, problem = cache.query_encoder(str(path), version), None
 except InputError as error:
     query_model, problem = None, str(error)
+handed = handed_selection(path)
+if handed is not None:
+    with st.container(border=True):
+        st.subheader(f"Neighbours of the centre of the {len(handed):,} points selected on the map")
+        columns = st.columns([1, 3])
+        centroid_k = int(columns[0].number_input("Results (k)", 1, 1000, max(10, min(len(handed) + 10, 100)),
+                                                 key="centroid_k"))
+        if columns[1].button("Done with this selection", key="forget_selection"):
+            forget_selection()
+            st.rerun()
+        centroid = selection_centroid(found.embeddings.vectors, handed, index.metric)
+        view = cache.search_view(str(path), version, f"centre of {len(handed):,} selected points", "vector",
+                                 centroid_k, centroid)
+        inside = np.isin(view.hits.rows, handed)
+        st.caption(f"{int(inside.sum()):,} of the {len(view.hits.rows):,} nearest points are in the selection; the "
+                   "others are the points most like it that it left out.")
+        hit_labels = [f"<b>#{rank}</b> {data.hover[row]}" for rank, row in enumerate(view.hits.rows, start=1)]
+        st.plotly_chart(search_figure(
+            data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=view.hits.rows,
+            hit_labels=hit_labels, origin=view.origin, origin_label="centre of the selection",
+            title=f"The {len(view.hits.rows)} points nearest the selection's centre"), key="centroid_map",
+            width="stretch")
+        centroid_table = view.table.assign(in_selection=inside)
+        show_table(centroid_table)
+        download_csv(centroid_table, label="Download the centre's neighbours (CSV)",
+                     file_name=f"{manifest.name}-selection-centre.csv", key="download_centroid")
+
 by_text, by_point = st.tabs(["Typed query", "Neighbours of a point"])
 
 with by_text:

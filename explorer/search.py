@@ -319,6 +319,15 @@ def index_recall(index: VectorIndex, embeddings: Embeddings, *, k: int = 10, n_q
     return hits / (len(sample) * k)
 
 
+def selection_centroid(vectors: np.ndarray, rows: Sequence[int], metric: str) -> np.ndarray:
+    """(1, d) float32 the centre of the selected rows, as a query vector: the mean of their unit vectors (cosine),
+    else of the vectors themselves."""
+    chosen = np.asarray(vectors, dtype=np.float64)[np.asarray(rows, dtype=np.int64)]
+    if metric == "cosine":
+        chosen = chosen / np.maximum(np.linalg.norm(chosen, axis=1, keepdims=True), 1e-12)
+    return chosen.mean(axis=0, keepdims=True).astype(np.float32)
+
+
 def place_query(query_vector: Embeddings, *, index: VectorIndex, layout_coords: np.ndarray,
                 config: LayoutConfig = LayoutConfig()) -> np.ndarray:
     """Where the query goes on the saved map, (c,) float32: UMAP's transform from its nearest corpus rows."""

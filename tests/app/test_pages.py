@@ -25,6 +25,17 @@ def _plotly_figures(at: AppTest) -> list[dict]:
     return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
 
 
+def _values(array):
+    """A plotly JSON array (a list, or a base64 typed array) as numpy values."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(array, list):
+        return np.ravel(np.array(array))
+    return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+
+
 def _length(array) -> int:
     """Number of values in a plotly JSON array (a list, or a base64 typed array)."""
     if isinstance(array, list):
@@ -631,17 +642,84 @@ def test_chunk_lab_page_compares_settings_on_the_example_and_explains_bad_settin
 
     at = AppTest.from_file(str(ROOT / "app_pages" / "chunk_lab.py"), default_timeout=TIMEOUT)
     at.session_state["lab_model"] = "tfidf-svd"  # fits in milliseconds: the fast tier loads no model
-    at.session_state["lab_settings"] = "off,64:8"
+    at.session_state["lab_settings"] = "off,256:32"
     at.session_state["lab_source"] = "Example: 200 news articles, queries their titles"
     at.run()
     assert not at.exception
     corpus, queries = news_retrieval_example("title")
-    expected = chunk_lab(read_documents(corpus, text_column="text", id_column="doc_id"), parse_settings("off,64:8"),
+    expected = chunk_lab(read_documents(corpus, text_column="text", id_column="doc_id"), parse_settings("off,256:32"),
                          load_encoder("tfidf-svd"), queries=queries)
     table = at.dataframe[0].value
-    assert table["setting"].tolist() == ["whole texts", "64 tokens, 8 overlap"]
+    assert table["setting"].tolist() == ["whole texts", "256 tokens, 32 overlap"]
     assert table["recall@10"].tolist() == pytest.approx(expected.table["recall@10"].tolist())
     assert at.info[0].value.replace("\\", "") == expected.recommendation()
     assert len(_plotly_figures(at)) == 2
     at.text_input(key="lab_settings").set_value("off,64:64").run()
     assert not at.exception and "must be smaller than the chunk size" in at.error[0].value
+
+
+def test_map_page_charts_count_a_selection_and_picked_bars_highlight_their_points(small_workspace):
+    import numpy as np
+
+    from explorer.linked_charts import column_chart
+
+    at = _map_page(small_workspace.path)
+    assert not at.exception
+    figures = _plotly_figures(at)
+    assert len(figures) == 3  # the map, the cluster sizes, the outlets
+    outlets = column_chart(small_workspace.points()["outlet"])
+    chart = figures[2]["data"][0]
+    assert list(chart["y"]) == list(outlets.labels) and _length(chart["x"]) == len(outlets.labels)
+
+    at.session_state["chart outlet"] = {"selection": {"points": [{"customdata": 0}], "point_indices": [0],
+                                                      "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    picked = np.flatnonzero(small_workspace.points()["outlet"].astype(str).to_numpy() == outlets.labels[0])
+    assert at.subheader[0].value == f"{len(picked):,} points picked in the charts"
+    map_traces = {trace["name"]: trace for trace in _plotly_figures(at)[0]["data"]}
+    assert sorted(_values(map_traces["picked in the charts"]["customdata"]).tolist()) == picked.tolist()
+    assert "not picked" in map_traces
+
+
+def _handed(at: AppTest, workspace, rows) -> None:
+    from ui.linked import SELECTION
+
+    at.session_state[SELECTION] = (str(workspace.path), list(rows))
+
+
+@pytest.mark.slow
+def test_search_page_lists_the_neighbours_of_a_handed_selections_centre(small_workspace):
+    import numpy as np
+
+    at = AppTest.from_file(str(ROOT / "app_pages" / "search.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    rows = list(range(0, 40, 2))
+    _handed(at, small_workspace, rows)
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == "Neighbours of the centre of the 20 points selected on the map"
+    table = at.dataframe[0].value
+    unit = small_workspace.embeddings().vectors / np.linalg.norm(small_workspace.embeddings().vectors, axis=1,
+                                                                 keepdims=True)
+    centre = unit[rows].mean(axis=0)
+    expected = np.argsort(-(unit @ centre), kind="stable")[:len(table)]
+    ids = small_workspace.points()["id"].astype(str).to_numpy()
+    assert table["id"].astype(str).tolist()[:5] == ids[expected][:5].tolist()
+    assert table["in_selection"].tolist() == np.isin(expected, rows).tolist()
+    at.button(key="forget_selection").click().run()
+    assert not at.exception and not any("selected on the map" in header.value for header in at.subheader)
+
+
+def test_quality_page_keeps_to_a_handed_selection(small_workspace):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "quality.py"), default_timeout=TIMEOUT)
+    at.session_state[WORKSPACE] = str(small_workspace.path)
+    rows = list(range(100, 160))
+    _handed(at, small_workspace, rows)
+    at.run()
+    assert not at.exception and at.toggle(key="quality_selection").value
+    ids = set(small_workspace.points()["id"].astype(str).to_numpy()[rows])
+    outliers = at.dataframe[0].value
+    assert len(outliers) and set(outliers["id"].astype(str)) <= ids
+    at.toggle(key="quality_selection").set_value(False).run()
+    assert not at.exception and not set(at.dataframe[0].value["id"].astype(str)) <= ids

@@ -138,6 +138,18 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     assert '=HYPERLINK("http://example.invalid")' in legend
     assert page.locator("img[src='x']").count() == 0
     assert page.locator("script", has_text="xss").count() == 0
+    # A click on a bar of the linked 'note' chart (the payloads are its values) picks its points on the map.
+    page.locator(".js-plotly-plot").last.scroll_into_view_if_needed()
+    time.sleep(1)
+    bar = page.evaluate("""() => {
+      const charts = document.querySelectorAll('.js-plotly-plot');
+      const box = charts[charts.length - 1].querySelectorAll('.bars .point path')[0].getBoundingClientRect();
+      return {x: box.left + box.width / 2, y: box.top + box.height / 2};
+    }""")
+    page.mouse.click(bar["x"], bar["y"])
+    page.get_by_text("146 points picked in the charts").first.wait_for(timeout=60_000)
+    page.locator(".legendtext", has_text="picked in the charts").first.wait_for(timeout=30_000)
+    assert page.locator("img[src='x']").count() == 0
     assert dialogs == []
     assert page.get_by_text("Workspace", exact=True).first.is_visible()  # the app shell's sidebar, not bare pages
     page.screenshot(path=str(upload_csv.parent / "map.png"), full_page=True)
