@@ -22,6 +22,7 @@ from ui.widgets import model_card, model_label, show_table
 
 UPLOAD, SAMPLE = "Upload a file", "Bundled sample (health-news tweets)"
 ROW_NUMBER = "(row number)"
+CANCELLED = "build_cancelled"
 
 st.title("New workspace")
 st.write("Embed a text file, index it with FAISS and map it with UMAP + HDBSCAN. Everything is saved, so "
@@ -148,8 +149,14 @@ confirmed = not replacing or st.checkbox(
 if replacing and not confirmed:
     st.warning(f"A workspace named '{out.name}' exists: tick the box to replace it, or choose another name.")
 
+if st.session_state.pop(CANCELLED, False):
+    st.info("The build was cancelled: nothing was saved"
+            + (f", and the workspace '{md(out.name)}' is as it was." if replacing else "."))
 if st.button("Build the map", type="primary", key="build",
              disabled=(vectors is None and not spec.available()) or not confirmed):
+    # Clicking it reruns the page, which stops the build at its next progress report; the build's own clean-up
+    # removes what it had written, and a workspace it was to replace is only replaced once the new one is complete.
+    st.button("Cancel the build", key="cancel_build", on_click=lambda: st.session_state.update({CANCELLED: True}))
     try:
         workspace = writes.build(table, config, out, source=filename, vectors=vectors, data=raw)
     except InputError as error:

@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--min-cluster-size", type=int, help=f"HDBSCAN (default {ClusterConfig.min_cluster_size})")
     build.add_argument("--min-samples", type=int, help=f"HDBSCAN (default {ClusterConfig.min_samples})")
     build.add_argument("--json", action="store_true", help="print the workspace summary as JSON")
+    build.add_argument("--progress", action="store_true",
+                       help="report each stage's progress on stderr (the default when stderr is a terminal)")
     build.set_defaults(handler=_build)
 
     sample = commands.add_parser("sample", help="build the bundled sample's workspace (the app's first map), unless "
@@ -221,6 +223,7 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.provenance import SourceFile
     from explorer.reading import read_file
     from explorer.workspace import check_build_target, clean_stale_builds
+    from explorer.workspace.progress import console_progress
 
     check_build_target(args.out)
     for name in clean_stale_builds(args.out.parent):
@@ -246,8 +249,9 @@ def _build(args: argparse.Namespace) -> int:
     vectors = read_vectors(_read(args.vectors), args.vectors.name, column=args.vectors_col) if args.vectors else None
     if vectors is not None and args.model:
         raise InputError("Give either --model or --vectors, not both.")
+    progress = console_progress(sys.stderr) if args.progress or sys.stderr.isatty() else None
     workspace = build_workspace(table, config, args.out, source=str(args.input), vectors=vectors,
-                                source_file=SourceFile.of(args.input.name, data))
+                                source_file=SourceFile.of(args.input.name, data), progress=progress)
     _print_summary(workspace.manifest, as_json=args.json)
     return 0
 

@@ -26,3 +26,37 @@ def test_embedding_progress_reports_the_measured_rate_and_time_left(tmp_path):
     assert read_progress(out).sentence() == "Building the FAISS index… 0%"
     clear_progress(out)
     assert read_progress(out) is None and not list(tmp_path.iterdir())
+
+
+def test_console_progress_says_each_stage_its_share_and_the_time_left():
+    import io
+
+    from explorer.workspace.progress import console_progress
+
+    stream, now = io.StringIO(), [0.0]
+    report = console_progress(stream, every=2.0, clock=lambda: now[0])
+    report("Embedding texts", 0.0)
+    now[0] = 1.0
+    report("Embedding texts", 0.2)  # within 2 s of the last line: not printed
+    now[0] = 4.0
+    report("Embedding texts", 0.5)
+    now[0] = 8.0
+    report("Embedding texts", 1.0)
+    report("Building the FAISS index", 0.0)
+    assert stream.getvalue().splitlines() == ["Embedding texts… 0%", "Embedding texts… 50% (about 4 s left)",
+                                              "Embedding texts… 100% (8.0 s)", "Building the FAISS index… 0%"]
+
+
+def test_cli_build_reports_progress_on_stderr_when_asked(tweets, tweet_vectors, tmp_path, capsys):
+    import numpy as np
+
+    from explorer import cli
+
+    source, vectors = tmp_path / "tweets.csv", tmp_path / "vectors.npy"
+    tweets.head(400).to_csv(source, index=False)
+    np.save(vectors, tweet_vectors.vectors)
+    assert cli.main(["build", str(source), "--out", str(tmp_path / "ws"), "--text-col", "text", "--vectors",
+                     str(vectors), "--progress", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "Building the FAISS index… 0%" in captured.err and "Clustering (HDBSCAN) and labelling" in captured.err
+    assert captured.out.startswith("{")  # the JSON summary stays alone on stdout

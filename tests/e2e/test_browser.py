@@ -308,3 +308,34 @@ def test_the_report_shows_payloads_as_text_and_needs_no_network(page, tweets, tw
     assert page.locator("script", has_text="xss").count() == 0
     time.sleep(1)
     assert dialogs == [] and [url for url in requests if not url.startswith("file:")] == []
+
+
+def test_a_build_cancelled_from_the_page_leaves_the_workspace_it_would_replace(app_url, page, data_dir, tweets,
+                                                                               tweet_vectors):
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+    from explorer.workspace import MANIFEST, Workspace
+
+    root = data_dir / "workspaces"
+    previous = build_workspace(tweets.head(400), BuildConfig(IngestConfig("text", "tweet_id")), root / "kept",
+                               source="test", vectors=np.asarray(tweet_vectors.vectors))
+    manifest = (previous.path / MANIFEST).read_bytes()
+    page.goto(f"{app_url}/new_workspace")
+    page.get_by_text("Bundled sample (health-news tweets)").click()
+    page.get_by_text("3,008 rows").wait_for(timeout=60_000)
+    name = page.get_by_label("Workspace name")
+    name.fill("kept")
+    name.press("Enter")
+    page.get_by_text("Replace the existing workspace 'kept'").click()
+    page.get_by_role("button", name="Build the map").click()
+    page.get_by_text("Embedding texts").first.wait_for(timeout=120_000)  # the 3,008 tweets take seconds
+    page.get_by_role("button", name="Cancel the build").click()
+    page.get_by_text("The build was cancelled: nothing was saved, and the workspace 'kept' is as it was.").wait_for(
+        timeout=60_000)
+    time.sleep(2)
+    assert (previous.path / MANIFEST).read_bytes() == manifest
+    assert Workspace.open(previous.path).manifest.n_points == 400
+    assert not [path.name for path in root.iterdir() if ".building-" in path.name]
