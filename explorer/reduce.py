@@ -218,8 +218,15 @@ def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int
     total_epochs = sum(run.n_epochs for run in runs)
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
         futures = [pool.submit(_timed, run.optimise) for run in runs]
-        while wait(futures, timeout=0.2).not_done:
-            progress(sum(run.epochs_done for run in runs) / total_epochs)
+        finished = False
+        try:
+            while wait(futures, timeout=0.2).not_done:
+                progress(sum(run.epochs_done for run in runs) / total_epochs)
+            finished = True
+        finally:
+            if not finished:  # the progress report raised (a cancelled build): the workers stop at their next epoch
+                for run in runs:
+                    run.stopped = True
     progress(1.0)
     if timings is not None:
         for (n_components, _), seconds, future in zip(requests, start_seconds, futures):
@@ -288,6 +295,8 @@ class _LayoutRun:
     n_epochs: int
     spectral: SpectralStart | None = None
     epochs_done: int = 0
+    stopped: bool = False
+    """Set from another thread to end the optimisation after the current epoch."""
 
     @classmethod
     def prepare(cls, graph: FuzzyGraph, vectors: np.ndarray, n_components: int, metric: str,
@@ -345,6 +354,8 @@ class _LayoutRun:
             embedding[:, 0].astype(np.float64).view(np.int64).reshape(-1, 1)
         alpha = initial_alpha
         for epoch in range(self.n_epochs):
+            if self.stopped:
+                break
             optimise_epoch(embedding, tail, self.head, self.tail, n_vertices, self.epochs_per_sample, self.a, self.b,
                            rng_state_per_sample, alpha, epochs_per_negative_sample, epoch_of_next_negative_sample,
                            epoch_of_next_sample, epoch, move_other)

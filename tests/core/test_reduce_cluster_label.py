@@ -437,3 +437,27 @@ def test_cli_recluster_sweep_and_leaf(small_workspace, tmp_path, capsys):
     saved = Workspace.open(copy)
     assert summary["selection"] == "leaf" and saved.manifest.config.cluster.selection == "leaf"
     assert saved.clustering().config.min_cluster_size == 5 and summary["n_clusters"] == saved.manifest.n_clusters
+
+
+class _Cancelled(BaseException):
+    """What Streamlit raises in a script whose user clicked away (its control exceptions are BaseExceptions)."""
+
+
+def test_a_progress_report_that_raises_stops_the_layouts(tweet_vectors):
+    from explorer.reduce import _LayoutRun
+
+    graph = fuzzy_graph(VectorIndex.build(tweet_vectors).knn_graph(tweet_vectors, 30), tweet_vectors.vectors)
+    calls = []
+
+    def cancel(fraction: float) -> None:
+        calls.append(fraction)
+        raise _Cancelled
+
+    with pytest.raises(_Cancelled):
+        layouts(graph, tweet_vectors.vectors, [(2, LayoutConfig(n_epochs=100_000))], progress=cancel)
+    assert calls == [calls[0]] and calls[0] < 0.01  # stopped at the first report, not after 100,000 epochs
+    run = _LayoutRun.prepare(graph, tweet_vectors.vectors, 2, "cosine", LayoutConfig(n_epochs=50))
+    run.stopped = True
+    start = run.embedding.copy()
+    np.testing.assert_array_equal(run.optimise(), start)
+    assert run.epochs_done == 0
