@@ -6,7 +6,10 @@ import argparse
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from explorer.errors import InputError
 
@@ -223,7 +226,6 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.provenance import SourceFile
     from explorer.reading import read_file
     from explorer.workspace import check_build_target, clean_stale_builds
-    from explorer.workspace.progress import console_progress
 
     check_build_target(args.out)
     for name in clean_stale_builds(args.out.parent):
@@ -267,6 +269,32 @@ def _sample(args: argparse.Namespace) -> int:
     workspace = Workspace.open(out) if (out / MANIFEST).is_file() and not args.force else build_sample_workspace()
     _print_summary(workspace.manifest, as_json=args.json)
     return 0
+
+
+def console_progress(stream: IO[str], *, every: float = 2.0,
+                     clock: Callable[[], float] = time.monotonic) -> Callable[[str, float], None]:
+    """A stage-progress callback for the command line: a line when a stage starts, then at most every ``every``
+    seconds the share done and the time left at the stage's measured pace, and a line when it ends."""
+    current: dict[str, float] = {}
+    last_line = [float("-inf")]
+
+    def report(stage: str, fraction: float) -> None:
+        now = clock()
+        if current.get("stage") != stage:
+            current.clear()
+            current.update(stage=stage, started=now)
+        elif now - last_line[0] < every and fraction < 1.0:
+            return
+        last_line[0] = now
+        elapsed = now - current["started"]
+        line = f"{stage}… {fraction:.0%}"
+        if 0 < fraction < 1 and elapsed > 1.0:
+            line += f" (about {elapsed * (1 - fraction) / fraction:,.0f} s left)"
+        elif fraction >= 1:
+            line += f" ({elapsed:,.1f} s)"
+        print(line, file=stream, flush=True)
+
+    return report
 
 
 def _given(**options) -> dict:

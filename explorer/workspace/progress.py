@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from explorer import store
 from explorer.workspace.files import PROGRESS_SUFFIX as _SUFFIX
@@ -73,32 +72,6 @@ def file_progress(out: Path, n_texts: int, *, also: Callable[[str, float], None]
             progress = BuildProgress(stage, float(fraction), done, n_texts, rate,
                                      (n_texts - done) / rate if rate else None)
         store.save_json(progress_path(out), progress.__dict__)
-
-    return report
-
-
-def console_progress(stream: IO[str], *, every: float = 2.0,
-                     clock: Callable[[], float] = time.monotonic) -> Callable[[str, float], None]:
-    """A stage-progress callback for the command line: a line when a stage starts, then at most every ``every``
-    seconds the share done and the time left at the stage's measured pace, and a line when it ends."""
-    current: dict[str, float] = {}
-    last_line = [float("-inf")]
-
-    def report(stage: str, fraction: float) -> None:
-        now = clock()
-        if current.get("stage") != stage:
-            current.clear()
-            current.update(stage=stage, started=now)
-        elif now - last_line[0] < every and fraction < 1.0:
-            return
-        last_line[0] = now
-        elapsed = now - current["started"]
-        line = f"{stage}… {fraction:.0%}"
-        if 0 < fraction < 1 and elapsed > 1.0:
-            line += f" (about {elapsed * (1 - fraction) / fraction:,.0f} s left)"
-        elif fraction >= 1:
-            line += f" ({elapsed:,.1f} s)"
-        print(line, file=stream, flush=True)
 
     return report
 

@@ -31,7 +31,7 @@ def test_embedding_progress_reports_the_measured_rate_and_time_left(tmp_path):
 def test_console_progress_says_each_stage_its_share_and_the_time_left():
     import io
 
-    from explorer.workspace.progress import console_progress
+    from explorer.cli import console_progress
 
     stream, now = io.StringIO(), [0.0]
     report = console_progress(stream, every=2.0, clock=lambda: now[0])
