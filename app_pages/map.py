@@ -152,7 +152,7 @@ chart_columns = st.multiselect(
 chart_values = {CLUSTERS: pd.Series([cluster_keywords.name(int(c)) for c in labels], name=CLUSTERS),
                 **{column: data.points[column] for column in metadata}}
 charts = [column_chart(chart_values[column]) for column in chart_columns]
-picks, picked_rows = chart_picks(charts)
+picks, picked_rows = chart_picks(charts, path)
 title = f"{manifest.name} · {colour_by}"
 if picked_rows is not None:
     colour, keywords, highlight = pd.Series(np.full(len(labels), NOT_PICKED), name="charts"), None, [PICKED]
@@ -177,7 +177,7 @@ selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.sele
 from_charts = not selected and picked_rows is not None
 if from_charts:
     selected = picked_rows.tolist()
-draw_charts(charts, selected, picks)
+draw_charts(charts, path, selected, picks)
 if selected:
     st.subheader(f"{len(selected):,} point{'s' if len(selected) != 1 else ''} picked in the charts" if from_charts
                  else f"{len(selected):,} selected point{'s' if len(selected) != 1 else ''}")

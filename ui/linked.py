@@ -3,6 +3,8 @@ and the charts themselves, each counting the current selection."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -12,16 +14,17 @@ SELECTION = "map_selection"
 """The (workspace, rows) the Map page hands to Search and Quality."""
 
 
-def chart_key(chart: ColumnChart) -> str:
-    return f"chart {chart.column}"
+def chart_key(chart: ColumnChart, path) -> str:
+    """The chart's widget key, per workspace: a pick in one workspace's chart never applies to another's."""
+    return f"chart {Path(path).name} {chart.column}"
 
 
-def chart_picks(charts: list[ColumnChart]) -> tuple[dict[str, list[int]], np.ndarray | None]:
-    """The bars picked in each chart on the last run, and the rows in every chart's picked bars (None when no
-    chart has a pick)."""
+def chart_picks(charts: list[ColumnChart], path) -> tuple[dict[str, list[int]], np.ndarray | None]:
+    """The bars picked in each of workspace ``path``'s charts on the last run, and the rows in every chart's picked
+    bars (None when no chart has a pick)."""
     picks, rows = {}, None
     for chart in charts:
-        state = st.session_state.get(chart_key(chart)) or {}
+        state = st.session_state.get(chart_key(chart, path)) or {}
         bars = picked_bars((state.get("selection") or {}).get("points", []))
         if bars:
             picks[chart.column] = bars
@@ -33,7 +36,7 @@ def chart_picks(charts: list[ColumnChart]) -> tuple[dict[str, list[int]], np.nda
 CHARTS_PER_ROW = 3
 
 
-def draw_charts(charts: list[ColumnChart], selected: list[int], picks: dict[str, list[int]]) -> None:
+def draw_charts(charts: list[ColumnChart], path, selected: list[int], picks: dict[str, list[int]]) -> None:
     """The charts side by side, each with the selection's counts over all points' counts; clicking or
     box-selecting bars picks their points (the map then highlights them)."""
     if not charts:
@@ -43,7 +46,7 @@ def draw_charts(charts: list[ColumnChart], selected: list[int], picks: dict[str,
         counts = chart.counts_of(np.asarray(selected, dtype=np.int64)) if selected else None
         figure = chart_figure(chart, counts, picked=picks.get(chart.column, ()))
         columns[position % len(columns)].plotly_chart(
-            figure, key=chart_key(chart), on_select="rerun", selection_mode=("points", "box"), width="stretch",
+            figure, key=chart_key(chart, path), on_select="rerun", selection_mode=("points", "box"), width="stretch",
             config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d"]})
 
 

@@ -671,7 +671,7 @@ def test_map_page_charts_count_a_selection_and_picked_bars_highlight_their_point
     chart = figures[2]["data"][0]
     assert list(chart["y"]) == list(outlets.labels) and _length(chart["x"]) == len(outlets.labels)
 
-    at.session_state["chart outlet"] = {"selection": {"points": [{"customdata": 0}], "point_indices": [0],
+    at.session_state["chart tweets-400 outlet"] = {"selection": {"points": [{"customdata": 0}], "point_indices": [0],
                                                       "box": [], "lasso": []}}
     at.run()
     assert not at.exception
