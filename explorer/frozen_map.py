@@ -98,8 +98,8 @@ def place_texts(workspace: Workspace, texts: list[str], encoder: Encoder, *, que
         raise InputError("This workspace has no saved 2-D map to place new texts on; build it again.")
     coords = place_points(found, layout, config=workspace.manifest.config.layout)
     hits = found.indices[:, :k]
-    corpus = unit_rows(workspace.embeddings().vectors)
-    cosine = np.einsum("qd,qkd->qk", unit_rows(embeddings.vectors), corpus[np.maximum(hits, 0)])
+    found_rows = workspace.embeddings().vectors[np.maximum(hits, 0).ravel()]  # only the hits, not the whole corpus
+    cosine = np.einsum("qd,qkd->qk", unit_rows(embeddings.vectors), unit_rows(found_rows).reshape(*hits.shape, -1))
     cosine[hits < 0] = np.nan  # an approximate index may find fewer than k
     return PlacedTexts(np.array(texts, dtype=object), embeddings, hits, cosine.astype(np.float32), coords)
 
@@ -114,5 +114,5 @@ def random_pair_line(vectors: np.ndarray, *, percentile: float, n_pairs: int = 2
     """The cosine that only ``100 - percentile`` % of random pairs of the corpus's points reach: the model's own
     line for "closer than chance"."""
     first, second = random_pairs(len(vectors), n_pairs, np.random.default_rng(seed))
-    unit = unit_rows(vectors)
-    return float(np.percentile(np.einsum("ij,ij->i", unit[first], unit[second]), percentile))
+    return float(np.percentile(np.einsum("ij,ij->i", unit_rows(vectors[first]), unit_rows(vectors[second])),
+                               percentile))
