@@ -367,13 +367,13 @@ def _recluster(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from explorer.cluster import clustering_problem
-    from explorer.recluster import recluster, sweep_clusters
+    from explorer.recluster import recluster, sweep_clusters, sweep_points
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
     selection = "leaf" if args.leaf else "eom"
     if args.sweep:
-        table = sweep_clusters(workspace.layout(5), selection=selection)
+        table = sweep_clusters(sweep_points(workspace), selection=selection)
         if args.json:
             print(json.dumps(table.to_dict("records")))
         else:

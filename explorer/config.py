@@ -11,6 +11,7 @@ from explorer.encoders import DEFAULT_MODEL
 from explorer.index import IndexConfig
 from explorer.ingest import IngestConfig
 from explorer.reduce import LayoutConfig
+from explorer.sampled_map import SampleConfig
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class BuildConfig:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     backend: str | None = None
     """What runs the model (``ModelSpec.backends``; None: its default); the fingerprint records it."""
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    """When the layouts and clusters are fitted on a sample (``explorer.sampled_map``)."""
 
 
 def config_from_dict(kind: type, values: dict[str, Any] | None):

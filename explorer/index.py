@@ -115,6 +115,11 @@ class VectorIndex:
         found = self._search(embeddings, min(k + 1, len(self)), ef_search=self.graph_ef_search)
         return _drop_self(found, k)
 
+    def graph_search(self, queries: Embeddings, k: int) -> Neighbors:
+        """The k nearest indexed points of each query row, searched as deeply as :meth:`knn_graph` (many queries
+        at once, e.g. placing the points outside a map's sample)."""
+        return self._search(queries, k, ef_search=self.graph_ef_search)
+
     def record(self) -> dict:
         """What identifies the index and the vectors it accepts (its sidecar's fields)."""
         return {"model": self.model_id, "fingerprint": self.fingerprint, "metric": self.metric,

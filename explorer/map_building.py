@@ -25,8 +25,10 @@ from explorer.reduce import (
     distinct_rows,
     fuzzy_graph,
     layouts,
+    place_on_layouts,
     small_layout,
 )
+from explorer.sampled_map import cluster_with_sample, fitted_rows, placed_rows
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class MapBuild:
         keywords: c-TF-IDF keywords of each cluster.
         timings: seconds per stage; ``umap_layouts`` is both layouts side by side, ``umap_2d`` and ``umap_5d``
             each layout's own time within it.
+        fitted: (s,) the rows the layouts and HDBSCAN were fitted on when they were fitted on a sample
+            (``explorer.sampled_map``), else None.
     """
 
     index: VectorIndex
@@ -57,35 +61,86 @@ class MapBuild:
     clustering: Clustering
     keywords: ClusterKeywords
     timings: dict[str, float]
+    fitted: np.ndarray | None = None
+
+
+LAYOUTS = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
 
 
 def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
               progress: StageProgress | None = None) -> MapBuild:
-    """FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side, HDBSCAN and keywords."""
+    """FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side, HDBSCAN and keywords;
+    above ``config.sample.full_limit`` points the layouts and HDBSCAN are fitted on a sample and the other points
+    placed (``explorer.sampled_map``)."""
     progress = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
-    progress("Building the FAISS index", 0.0)
-    clock = time.perf_counter()
-    index = VectorIndex.build(embeddings, config.index)
-    knn = index.knn_graph(embeddings, KNN_K)
-    timings["index"] = time.perf_counter() - clock
+    fitted = fitted_rows(len(embeddings), config.sample)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        # Counting words for the cluster keywords needs no clusters: it runs while the index and layouts are built.
+        terms = helper.submit(document_terms, texts)
+        progress("Building the FAISS index and the neighbour graph", 0.0)
+        clock = time.perf_counter()
+        index = VectorIndex.build(embeddings, config.index)
+        knn = index.knn_graph(embeddings, KNN_K)
+        timings["index"] = time.perf_counter() - clock
+        if fitted is None:
+            display, points = _full_layouts(knn, embeddings, index.metric, config, progress, timings)
+        else:
+            display, points = _sampled_layouts(embeddings, fitted, config, progress, timings)
+        clock = time.perf_counter()
+        terms = terms.result()
+        timings["terms_wait"] = time.perf_counter() - clock
+    progress("Clustering (HDBSCAN) and labelling", 0.0)
+    clustering, keywords = cluster_and_label(terms, points, config.cluster, timings, fitted=fitted)
+    return MapBuild(index, knn, display, points, clustering, keywords, timings, fitted)
+
+
+def _full_layouts(knn: Neighbors, embeddings: Embeddings, metric: str, config: BuildConfig,
+                  progress: StageProgress, timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     clock = time.perf_counter()
     graph = graph_or_none(knn, embeddings.vectors, config.layout)
     timings["umap_graph"] = time.perf_counter() - clock
-    requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
-    description = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
+    progress(LAYOUTS, 0.0)
+    clock = time.perf_counter()
+    display, points = layouts_or_pca(graph, embeddings.vectors, _requests(config), metric,
+                                     lambda fraction: progress(LAYOUTS, fraction), timings)
+    timings["umap_layouts"] = time.perf_counter() - clock
+    return display, points
+
+
+def _requests(config: BuildConfig) -> list[tuple[int, LayoutConfig]]:
+    return [(2, config.layout), (5, cluster_layout_config(config.layout))]
+
+
+def _sampled_layouts(embeddings: Embeddings, fitted: np.ndarray, config: BuildConfig, progress: StageProgress,
+                     timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Layouts fitted on the ``fitted`` rows (their own index and graph), every other row placed on them."""
+    sample = Embeddings(embeddings.vectors[fitted], embeddings.model_id, embeddings.fingerprint,
+                        embeddings.normalized)
+    progress("Building the sample's neighbour graph", 0.0)
+    clock = time.perf_counter()
+    sample_index = VectorIndex.build(sample, config.index)
+    sample_display, sample_points = _full_layouts(sample_index.knn_graph(sample, KNN_K), sample,
+                                                  sample_index.metric, config, progress, timings)
+    timings["sample_layouts"] = time.perf_counter() - clock
+    placed = placed_rows(len(embeddings), fitted)
+    description = f"Placing the other {len(placed):,} points on the sample's map (UMAP transform)"
     progress(description, 0.0)
     clock = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as helper:
-        # Counting words for the cluster keywords needs no clusters: it runs while the layouts are optimised.
-        terms = helper.submit(document_terms, texts)
-        display, points = layouts_or_pca(graph, embeddings.vectors, requests, index.metric,
-                                         lambda fraction: progress(description, fraction), timings)
-        timings["umap_layouts"] = time.perf_counter() - clock
-        terms = terms.result()
-    progress("Clustering (HDBSCAN) and labelling", 0.0)
-    clustering, keywords = cluster_and_label(terms, points, config.cluster, timings)
-    return MapBuild(index, knn, display, points, clustering, keywords, timings)
+    others = Embeddings(embeddings.vectors[placed], embeddings.model_id, embeddings.fingerprint,
+                        embeddings.normalized)
+    found = sample_index.graph_search(others, config.layout.n_neighbors)
+    timings["place_search"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    placed_display, placed_points = place_on_layouts(
+        found, [(sample_display, config.layout), (sample_points, cluster_layout_config(config.layout))],
+        progress=lambda fraction: progress(description, fraction))
+    timings["place_layouts"] = time.perf_counter() - clock
+    display = np.empty((len(embeddings), 2), np.float32)
+    points = np.empty((len(embeddings), sample_points.shape[1]), np.float32)
+    display[fitted], display[placed] = sample_display, placed_display
+    points[fitted], points[placed] = sample_points, placed_points
+    return display, points
 
 
 def graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) -> FuzzyGraph | None:
@@ -109,10 +164,13 @@ def layouts_or_pca(graph: FuzzyGraph | None, vectors: np.ndarray, requests: list
 
 
 def cluster_and_label(terms: DocumentTerms, points_5d: np.ndarray, config: ClusterConfig,
-                      timings: dict[str, float] | None = None) -> tuple[Clustering, ClusterKeywords]:
+                      timings: dict[str, float] | None = None, *, fitted: np.ndarray | None = None
+                      ) -> tuple[Clustering, ClusterKeywords]:
+    """HDBSCAN on the clustering layout (on its ``fitted`` rows, the rest assigned, when given) and keywords."""
     timings = {} if timings is None else timings
     clock = time.perf_counter()
-    clustering = cluster_points(points_5d, config)
+    clustering = (cluster_points(points_5d, config) if fitted is None
+                  else cluster_with_sample(points_5d, fitted, config))
     timings["hdbscan"] = time.perf_counter() - clock
     clock = time.perf_counter()
     keywords = cluster_keywords(terms, clustering.labels)

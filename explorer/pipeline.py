@@ -23,6 +23,7 @@ from explorer.map_building import MapBuild, StageProgress, build_map, distinct_c
 from explorer.provenance import SourceFile, build_provenance
 from explorer.quality import save_flags
 from explorer.reduce import MIN_POINTS, cluster_layout_config
+from explorer.sampled_map import sample_note
 from explorer.types import CHUNK, ID, Corpus, Embeddings, IngestReport
 from explorer.workspace import (
     Manifest,
@@ -103,6 +104,7 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
             if vectors is None and encoder.fit is not None:
                 writer.write_tfidf_fit(building, encoder.fit)
             notes = report.messages() + _size_notes(len(corpus), distinct_count(embeddings.vectors), config)
+            notes += [note for note in [sample_note(len(corpus), built.fitted)] if note]
             writer.write_manifest(building, _manifest(out.name, source, config, corpus, report, built, notes,
                                                       timings, provenance))
             swap_into_place(building, out)
@@ -133,6 +135,8 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     writer.write_layout(folder, built.display, config.layout)
     writer.write_layout(folder, built.points, cluster_layout_config(config.layout))
     writer.write_clusters(folder, built.clustering, built.keywords, config.cluster)
+    if built.fitted is not None:
+        writer.write_map_sample(folder, built.fitted, len(corpus))
     progress("Flagging near-duplicates and outliers", 0.0)
     clock = time.perf_counter()
     if len(corpus) >= 3:

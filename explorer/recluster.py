@@ -27,8 +27,10 @@ class Reclustering:
 
 
 def compute_clusters(workspace: Workspace, config: ClusterConfig) -> Reclustering:
-    """HDBSCAN on the saved 5-D layout and keywords for its clusters; nothing is written."""
-    clustering, keywords = cluster_and_label(document_terms(workspace.texts()), workspace.layout(5), config)
+    """HDBSCAN on the saved 5-D layout (on the map's sample, the other points assigned, when it was fitted on one)
+    and keywords for its clusters; nothing is written."""
+    clustering, keywords = cluster_and_label(document_terms(workspace.texts()), workspace.layout(5), config,
+                                             fitted=workspace.map_sample())
     return Reclustering(clustering, keywords, config)
 
 
@@ -61,6 +63,13 @@ def _refresh_outlier_flags(workspace: Workspace, glosh: np.ndarray) -> None:
 
 SWEEP_SIZES = (5, 10, 15, 25, 50, 100)
 SWEEP_SAMPLES = (1, 5, 15)
+
+
+def sweep_points(workspace: Workspace) -> np.ndarray:
+    """The 5-D points a sweep clusters: the map's sample when the clusters were fitted on one (its shares then
+    estimate the whole corpus's), else every point."""
+    points, fitted = workspace.layout(5), workspace.map_sample()
+    return points if fitted is None else points[fitted]
 
 
 def sweep_clusters(points_5d: np.ndarray, *, selection: str = "eom", sizes: tuple[int, ...] = SWEEP_SIZES,

@@ -215,23 +215,37 @@ def layouts(graph: FuzzyGraph, vectors: np.ndarray, requests: Sequence[tuple[int
         clock = time.perf_counter()
         runs[i] = _LayoutRun.prepare(graph, vectors, n_components, metric, config, shared=shared)
         start_seconds[i] = time.perf_counter() - clock
+    results = _optimise_side_by_side(runs, progress)
+    if timings is not None:
+        for (n_components, _), seconds, (_, optimised) in zip(requests, start_seconds, results):
+            timings[f"umap_{n_components}d"] = seconds + optimised
+    return [_standardise(embedding[graph.inverse]) for embedding, _ in results]
+
+
+def _optimise_side_by_side(runs: Sequence[_LayoutRun], progress: LayoutProgress,
+                           targets: Sequence[np.ndarray | None] | None = None) -> list[tuple[np.ndarray, float]]:
+    """Optimise each run in its own thread; (layout, seconds) per run. ``progress`` is called from this thread
+    only; when it raises (a cancelled build), the workers stop at their next epoch. ``targets``: a fixed layout
+    per run that only the run's own points move against (placement), or None."""
+    if not runs:
+        return []
+    targets = targets or [None] * len(runs)
     total_epochs = sum(run.n_epochs for run in runs)
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        futures = [pool.submit(_timed, run.optimise) for run in runs]
+        futures = [pool.submit(_timed, run.optimise if target is None else functools.partial(
+            run.optimise, tail=target, n_vertices=len(target), initial_alpha=0.25, move_other=False))
+            for run, target in zip(runs, targets)]
         finished = False
         try:
             while wait(futures, timeout=0.2).not_done:
                 progress(sum(run.epochs_done for run in runs) / total_epochs)
             finished = True
         finally:
-            if not finished:  # the progress report raised (a cancelled build): the workers stop at their next epoch
+            if not finished:
                 for run in runs:
                     run.stopped = True
     progress(1.0)
-    if timings is not None:
-        for (n_components, _), seconds, future in zip(requests, start_seconds, futures):
-            timings[f"umap_{n_components}d"] = seconds + future.result()[1]
-    return [_standardise(future.result()[0][graph.inverse]) for future in futures]
+    return [future.result() for future in futures]
 
 
 def _timed(work: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
@@ -379,6 +393,26 @@ def place_points(neighbours: Neighbors, layout_coords: np.ndarray, *,
 
     Returns (q, c) float32 coordinates in the layout's frame.
     """
+    return place_on_layouts(neighbours, [(layout_coords, config)])[0]
+
+
+def place_on_layouts(neighbours: Neighbors, targets: Sequence[tuple[np.ndarray, LayoutConfig]], *,
+                     progress: LayoutProgress | None = None) -> list[np.ndarray]:
+    """:func:`place_points` on several layouts of the same corpus at once (e.g. the 2-D map and the 5-D
+    clustering layout), each placement optimised in its own thread. Returns one (q, c) layout per target."""
+    tails = [np.ascontiguousarray(coords, dtype=np.float32) for coords, _ in targets]
+    runs = [_placement(neighbours, tail, config) for tail, (_, config) in zip(tails, targets)]
+    moving = [i for i, run in enumerate(runs) if isinstance(run, _LayoutRun)]
+    optimised = _optimise_side_by_side([runs[i] for i in moving], progress or (lambda fraction: None),
+                                       [tails[i] for i in moving])
+    placed = list(runs)
+    for i, (embedding, _) in zip(moving, optimised):
+        placed[i] = embedding
+    return placed
+
+
+def _placement(neighbours: Neighbors, tail: np.ndarray, config: LayoutConfig) -> _LayoutRun | np.ndarray:
+    """The epochs that place new points on ``tail``, or their start alone when no edge is strong enough."""
     import scipy.sparse
     from sklearn.preprocessing import normalize
     from umap.umap_ import find_ab_params, make_epochs_per_sample
@@ -387,20 +421,15 @@ def place_points(neighbours: Neighbors, layout_coords: np.ndarray, *,
     k = min(config.n_neighbors, neighbours.indices.shape[1])
     indices = np.ascontiguousarray(neighbours.indices[:, :k], dtype=np.int32)
     distances = np.ascontiguousarray(neighbours.distances()[:, :k], dtype=np.float32)
-    n_queries, n = len(indices), len(layout_coords)
+    n_queries, n = len(indices), len(tail)
     # A new point's nearest neighbour is another point, so no local connectivity is assumed (umap-learn's choice).
     sigmas, rhos = smooth_knn_dist(distances, float(k), local_connectivity=0.0)
     rows, cols, values, _ = compute_membership_strengths(indices, distances, sigmas, rhos, True)
     graph = scipy.sparse.coo_matrix((values, (rows, cols)), shape=(n_queries, n))
     weights = normalize(graph.tocsr(), norm="l1")
-    tail = np.ascontiguousarray(layout_coords, dtype=np.float32)
-    start = np.zeros((n_queries, tail.shape[1]), np.float32)
-    for query in range(n_queries):
-        begin, end = weights.indptr[query], weights.indptr[query + 1]
-        mass = weights.data[begin:end].sum()
-        chosen = weights.indices[begin:end] if mass > 0 else indices[query]
-        share = weights.data[begin:end] / mass if mass > 0 else np.full(len(chosen), 1.0 / len(chosen))
-        start[query] = share @ tail[chosen]
+    start = np.asarray(weights @ tail, dtype=np.float32)
+    weightless = np.flatnonzero(np.diff(weights.indptr) == 0)  # no membership at all: the plain mean
+    start[weightless] = tail[indices[weightless]].mean(axis=1)
     n_epochs = 100 if n <= 10_000 else 30
     graph.data[graph.data < graph.data.max(initial=0.0) / float(n_epochs)] = 0.0
     graph.eliminate_zeros()
@@ -409,9 +438,8 @@ def place_points(neighbours: Neighbors, layout_coords: np.ndarray, *,
     epochs_per_sample = make_epochs_per_sample(graph.data, n_epochs)
     rng_state = np.random.RandomState(config.seed).randint(np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3)
     a, b = find_ab_params(config.spread, config.min_dist)
-    run = _LayoutRun(start, graph.row, graph.col, epochs_per_sample, rng_state.astype(np.int64), float(a), float(b),
-                     n_epochs)
-    return run.optimise(tail=tail, n_vertices=n, initial_alpha=0.25, move_other=False)
+    return _LayoutRun(start, graph.row, graph.col, epochs_per_sample, rng_state.astype(np.int64), float(a), float(b),
+                      n_epochs)
 
 
 def small_layout(vectors: np.ndarray, *, n_components: int) -> np.ndarray:

@@ -129,7 +129,7 @@ def reclustering(path: str, version: float, min_cluster_size: int, min_samples: 
 
 @st.cache_data(max_entries=8, show_spinner="Trying cluster settings on the saved 5-D layout…")
 def cluster_sweep(path: str, version: float, selection: str) -> pd.DataFrame:
-    return recluster.sweep_clusters(Workspace.open(Path(path)).layout(5), selection=selection)
+    return recluster.sweep_clusters(recluster.sweep_points(Workspace.open(Path(path))), selection=selection)
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the file…")

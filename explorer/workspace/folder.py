@@ -85,6 +85,11 @@ class Workspace:
         path = self.path / files.layout(n_components)
         return store.load_array(path) if path.exists() else None
 
+    def map_sample(self) -> np.ndarray | None:
+        """(s,) the rows the layouts and clusters were fitted on, or None when they were fitted on every point."""
+        path = self.path / files.MAP_SAMPLE
+        return store.load_array(path) if path.exists() else None
+
     def clustering(self) -> SavedClustering:
         frame = store.load_frame(self.path / files.CLUSTERS)
         keywords_file = self.path / files.KEYWORDS

@@ -12,6 +12,7 @@ from explorer.errors import InputError
 from explorer.index import IndexConfig
 from explorer.ingest import IngestConfig
 from explorer.reduce import LayoutConfig
+from explorer.sampled_map import SampleConfig
 from explorer.types import IngestReport
 from explorer.workspace.files import FORMAT_VERSION
 
@@ -66,7 +67,8 @@ class Manifest:
             "fingerprint": self.fingerprint, "dim": self.dim, "metric": self.metric, "index_type": self.index_type,
             "n_documents": self.n_documents, "n_points": self.n_points, "n_chunked": self.n_chunked,
             "ingest": asdict(config.ingest), "chunk": asdict(config.chunk), "index": asdict(config.index),
-            "layout": asdict(config.layout), "cluster": asdict(config.cluster), "report": asdict(self.report),
+            "layout": asdict(config.layout), "cluster": asdict(config.cluster),
+            "map_sample": asdict(config.sample), "report": asdict(self.report),
             "report_messages": list(self.notes), "timings": dict(self.timings), "n_clusters": self.n_clusters,
             "noise_fraction": self.noise_fraction, "provenance": dict(self.provenance)}
 
@@ -83,7 +85,8 @@ class Manifest:
             chunk=config_from_dict(ChunkConfig, record.get("chunk")),
             index=config_from_dict(IndexConfig, record.get("index")),
             layout=config_from_dict(LayoutConfig, record.get("layout")),
-            cluster=config_from_dict(ClusterConfig, record.get("cluster")))
+            cluster=config_from_dict(ClusterConfig, record.get("cluster")),
+            sample=config_from_dict(SampleConfig, record.get("map_sample")))
         return cls(
             name=record["name"], source=record.get("source", ""), model=record["model"],
             fingerprint=record["fingerprint"], dim=int(record["dim"]), metric=record["metric"],

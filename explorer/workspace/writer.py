@@ -59,6 +59,12 @@ def write_clusters(folder: Path, clustering: Clustering, keywords: ClusterKeywor
         "label", upstream=[files.CLUSTERS, files.POINTS], config=asdict(config), keywords=keywords.keywords))
 
 
+def write_map_sample(folder: Path, fitted: np.ndarray, n_points: int) -> None:
+    """The rows the layouts and clusters were fitted on, when they were fitted on a sample."""
+    store.save_array(folder / files.MAP_SAMPLE, fitted, store.sidecar(
+        "sample", upstream=[files.EMBEDDINGS], n_fitted=len(fitted), n_points=n_points))
+
+
 def write_flags(folder: Path, flags: pd.DataFrame, *, threshold: float, k: int, n_pairs: int, n_groups: int) -> None:
     store.save_frame(folder / files.FLAGS, flags, store.sidecar(
         "flags", upstream=[files.KNN_INDICES, files.CLUSTERS], threshold=threshold, k=k, n_pairs=n_pairs,
