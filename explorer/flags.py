@@ -233,14 +233,14 @@ def _components(n: int, a: np.ndarray, b: np.ndarray, grouped: np.ndarray) -> np
 
 def _weakest_pairs(embeddings: Embeddings, groups: np.ndarray, *, seed: int = 0) -> dict[int, tuple[float, int, int]]:
     """Each group's least similar pair of members (members sampled above MAX_GROUP_CHECK)."""
-    unit = unit_rows(embeddings.vectors)
     weakest = {}
     members_of = pd.Series(np.arange(len(groups)))[groups >= 0].groupby(groups[groups >= 0])
     for group, members in members_of:
         members = members.to_numpy()
         if len(members) > MAX_GROUP_CHECK:
             members = np.sort(np.random.default_rng(seed).choice(members, MAX_GROUP_CHECK, replace=False))
-        similarity = unit[members] @ unit[members].T
+        unit = unit_rows(embeddings.vectors[members])  # only the members: never a copy of the whole corpus
+        similarity = unit @ unit.T
         np.fill_diagonal(similarity, np.inf)
         first, second = np.unravel_index(np.argmin(similarity), similarity.shape)
         weakest[int(group)] = (float(similarity[first, second]), int(members[first]), int(members[second]))

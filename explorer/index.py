@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from explorer.errors import IndexMismatchError, InputError
 from explorer.types import Embeddings, Neighbors
 
 METRICS = ("cosine", "dot", "euclidean")
+BATCH_ROWS = 65_536
+"""Rows added to an HNSW index, or searched for a graph, per call: progress is reported between batches."""
+Fraction = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,9 @@ class VectorIndex:
         return int(self.faiss_index.ntotal)
 
     @classmethod
-    def build(cls, embeddings: Embeddings, config: IndexConfig = IndexConfig()) -> VectorIndex:
+    def build(cls, embeddings: Embeddings, config: IndexConfig = IndexConfig(), *,
+              progress: Fraction | None = None) -> VectorIndex:
+        """Index the vectors; ``progress`` receives the share added (an HNSW index adds them in batches)."""
         import faiss
 
         vectors = _prepare(embeddings.vectors, config.metric)
@@ -69,7 +75,10 @@ class VectorIndex:
             candidates.hnsw.efSearch = config.ef_search
             index, kind = faiss.IndexRefineFlat(candidates), "hnsw"
             index.train(vectors)
-        index.add(vectors)
+        for start in range(0, len(vectors), BATCH_ROWS):
+            index.add(vectors[start:start + BATCH_ROWS])
+            if progress is not None:
+                progress(min(start + BATCH_ROWS, len(vectors)) / len(vectors))
         return cls(index, fingerprint=embeddings.fingerprint, model_id=embeddings.model_id,
                    metric=config.metric, kind=kind, graph_ef_search=config.graph_ef_search)
 
@@ -109,16 +118,31 @@ class VectorIndex:
             scores = np.sqrt(np.maximum(scores, 0))
         return Neighbors(indices.astype(np.int64), scores.astype(np.float32), self.metric)
 
-    def knn_graph(self, embeddings: Embeddings, k: int) -> Neighbors:
+    def knn_graph(self, embeddings: Embeddings, k: int, *, progress: Fraction | None = None) -> Neighbors:
         """Each indexed point's k nearest other points (itself excluded, even among exact duplicates); an HNSW
         index searches less deeply here than for single queries (``IndexConfig.graph_ef_search``)."""
-        found = self._search(embeddings, min(k + 1, len(self)), ef_search=self.graph_ef_search)
-        return _drop_self(found, k)
+        width = min(k + 1, len(self))
+        return self._in_batches(embeddings, lambda found, first: _drop_self(found, k, first), width, progress)
 
-    def graph_search(self, queries: Embeddings, k: int) -> Neighbors:
-        """The k nearest indexed points of each query row, searched as deeply as :meth:`knn_graph` (many queries
-        at once, e.g. placing the points outside a map's sample)."""
-        return self._search(queries, k, ef_search=self.graph_ef_search)
+    def graph_search(self, queries: Embeddings, k: int, *, rows: np.ndarray | None = None,
+                     progress: Fraction | None = None) -> Neighbors:
+        """The k nearest indexed points of each query row (of ``rows`` of ``queries`` only, when given: no copy of
+        them is made), searched as deeply as :meth:`knn_graph`: many queries at once, e.g. placing the points
+        outside a map's sample."""
+        return self._in_batches(queries, lambda found, first: found, k, progress, rows=rows)
+
+    def _in_batches(self, queries: Embeddings, keep: Callable[[Neighbors, int], Neighbors], k: int,
+                    progress: Fraction | None, *, rows: np.ndarray | None = None) -> Neighbors:
+        parts = []
+        total = len(queries) if rows is None else len(rows)
+        for first in range(0, max(total, 1), BATCH_ROWS):  # one (empty) batch for no queries
+            chosen = slice(first, first + BATCH_ROWS) if rows is None else rows[first:first + BATCH_ROWS]
+            batch = Embeddings(queries.vectors[chosen], queries.model_id, queries.fingerprint, queries.normalized)
+            parts.append(keep(self._search(batch, k, ef_search=self.graph_ef_search), first))
+            if progress is not None:
+                progress(min(first + BATCH_ROWS, total) / max(total, 1))
+        return Neighbors(np.concatenate([part.indices for part in parts]),
+                         np.concatenate([part.scores for part in parts]), self.metric)
 
     def record(self) -> dict:
         """What identifies the index and the vectors it accepts (its sidecar's fields)."""
@@ -147,9 +171,10 @@ def _prepare(vectors: np.ndarray, metric: str) -> np.ndarray:
     return prepared
 
 
-def _drop_self(found: Neighbors, k: int) -> Neighbors:
+def _drop_self(found: Neighbors, k: int, first_row: int = 0) -> Neighbors:
+    """Drop each row's own point (rows numbered from ``first_row``) from its neighbours, keeping k."""
     n, width = found.indices.shape
-    own_row = found.indices == np.arange(n)[:, None]
+    own_row = found.indices == np.arange(first_row, first_row + n)[:, None]
     # Drop the point itself where found, otherwise the last (weakest) neighbour.
     drop = np.where(own_row.any(axis=1), own_row.argmax(axis=1), width - 1)
     keep = np.ones_like(own_row)

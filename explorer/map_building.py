@@ -78,11 +78,7 @@ def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
     with ThreadPoolExecutor(max_workers=1) as helper:
         # Counting words for the cluster keywords needs no clusters: it runs while the index and layouts are built.
         terms = helper.submit(document_terms, texts)
-        progress("Building the FAISS index and the neighbour graph", 0.0)
-        clock = time.perf_counter()
-        index = VectorIndex.build(embeddings, config.index)
-        knn = index.knn_graph(embeddings, KNN_K)
-        timings["index"] = time.perf_counter() - clock
+        index, knn = _index_and_graph(embeddings, config, progress, timings)
         if fitted is None:
             display, points = _full_layouts(knn, embeddings, index.metric, config, progress, timings)
         else:
@@ -93,6 +89,20 @@ def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering, keywords = cluster_and_label(terms, points, config.cluster, timings, fitted=fitted)
     return MapBuild(index, knn, display, points, clustering, keywords, timings, fitted)
+
+
+def _index_and_graph(embeddings: Embeddings, config: BuildConfig, progress: StageProgress,
+                     timings: dict[str, float], *, what: str = "") -> tuple[VectorIndex, Neighbors]:
+    """The FAISS index of ``embeddings`` and their k-NN graph, each reporting its progress."""
+    indexing = f"Building the FAISS index{what}"
+    searching = f"Finding the {KNN_K} nearest neighbours of each point{what}"
+    progress(indexing, 0.0)
+    clock = time.perf_counter()
+    index = VectorIndex.build(embeddings, config.index, progress=lambda fraction: progress(indexing, fraction))
+    progress(searching, 0.0)
+    knn = index.knn_graph(embeddings, KNN_K, progress=lambda fraction: progress(searching, fraction))
+    timings[f"index{what and '_sample'}"] = time.perf_counter() - clock
+    return index, knn
 
 
 def _full_layouts(knn: Neighbors, embeddings: Embeddings, metric: str, config: BuildConfig,
@@ -117,24 +127,21 @@ def _sampled_layouts(embeddings: Embeddings, fitted: np.ndarray, config: BuildCo
     """Layouts fitted on the ``fitted`` rows (their own index and graph), every other row placed on them."""
     sample = Embeddings(embeddings.vectors[fitted], embeddings.model_id, embeddings.fingerprint,
                         embeddings.normalized)
-    progress("Building the sample's neighbour graph", 0.0)
     clock = time.perf_counter()
-    sample_index = VectorIndex.build(sample, config.index)
-    sample_display, sample_points = _full_layouts(sample_index.knn_graph(sample, KNN_K), sample,
-                                                  sample_index.metric, config, progress, timings)
+    sample_index, sample_knn = _index_and_graph(sample, config, progress, timings, what=" of the map's sample")
+    sample_display, sample_points = _full_layouts(sample_knn, sample, sample_index.metric, config, progress, timings)
     timings["sample_layouts"] = time.perf_counter() - clock
     placed = placed_rows(len(embeddings), fitted)
     description = f"Placing the other {len(placed):,} points on the sample's map (UMAP transform)"
     progress(description, 0.0)
     clock = time.perf_counter()
-    others = Embeddings(embeddings.vectors[placed], embeddings.model_id, embeddings.fingerprint,
-                        embeddings.normalized)
-    found = sample_index.graph_search(others, config.layout.n_neighbors)
+    found = sample_index.graph_search(embeddings, config.layout.n_neighbors, rows=placed,
+                                      progress=lambda fraction: progress(description, fraction / 2))
     timings["place_search"] = time.perf_counter() - clock
     clock = time.perf_counter()
     placed_display, placed_points = place_on_layouts(
         found, [(sample_display, config.layout), (sample_points, cluster_layout_config(config.layout))],
-        progress=lambda fraction: progress(description, fraction))
+        progress=lambda fraction: progress(description, 0.5 + fraction / 2))
     timings["place_layouts"] = time.perf_counter() - clock
     display = np.empty((len(embeddings), 2), np.float32)
     points = np.empty((len(embeddings), sample_points.shape[1]), np.float32)

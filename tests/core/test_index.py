@@ -104,3 +104,24 @@ def test_hnsw_searches_single_queries_deeper_than_the_knn_graph(embeddings):
     graph = index.knn_graph(embeddings, 10).indices
     graph_recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(graph, exact)])
     assert graph_recall < index_recall(index, embeddings, k=10, n_queries=200)
+
+
+def test_the_graph_is_the_same_searched_in_batches_and_reports_progress(embeddings, monkeypatch):
+    import explorer.index
+
+    index = VectorIndex.build(embeddings)
+    whole = index.knn_graph(embeddings, 12)
+    scores = embeddings.vectors @ embeddings.vectors.T
+    np.fill_diagonal(scores, -np.inf)
+    np.testing.assert_allclose(whole.scores, -np.sort(-scores, axis=1)[:, :12], atol=1e-5)
+    monkeypatch.setattr(explorer.index, "BATCH_ROWS", 64)
+    reported = []
+    batched = index.knn_graph(embeddings, 12, progress=reported.append)
+    # The same scores (ties between identical tweets may come in another order) of the points named.
+    np.testing.assert_allclose(batched.scores, whole.scores, atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(scores, batched.indices, axis=1), batched.scores, atol=1e-5)
+    assert reported == [min(64 * (i + 1), 400) / 400 for i in range(7)]
+    rows = np.array([5, 399, 0, 77])
+    some = index.graph_search(embeddings, 3, rows=rows)
+    np.testing.assert_array_equal(some.indices[:, 0], rows)  # each row finds itself first
+    np.testing.assert_allclose(some.scores[:, 1:], -np.sort(-scores[rows], axis=1)[:, :2], atol=1e-5)
