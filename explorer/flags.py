@@ -103,9 +103,11 @@ class DistinctVectors:
 
 
 def distinct_vectors(embeddings: Embeddings, *, k: int = 30) -> DistinctVectors | None:
-    """The distinct vectors of ``embeddings`` with their cosine graph; None when no row is a copy of another."""
+    """The distinct vectors of ``embeddings`` with their cosine graph; None when no vector has more copies than a
+    row's k neighbours hold: the copies then find each other in the rows' own graph, which is used as it is
+    (a million-point corpus with a few repeated texts is not indexed a second time)."""
     representatives, inverse = distinct_rows(embeddings.vectors)
-    if len(representatives) == len(embeddings):
+    if np.bincount(inverse).max(initial=0) <= k:
         return None
     distinct = Embeddings(embeddings.vectors[representatives], embeddings.model_id, embeddings.fingerprint,
                           embeddings.normalized)

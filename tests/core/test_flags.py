@@ -270,3 +270,19 @@ def test_small_groups_of_copies_are_still_listed_in_full(tweet_vectors):
     assert {(a, b) for a, b in zip(found.a.tolist(), found.b.tolist()) if b < 5} == {
         (a, b) for a in range(5) for b in range(a + 1, 5)}
     assert not found.capped and found.scores[0] == 1.0
+
+
+def test_a_few_copies_are_found_in_the_rows_own_graph(tweet_vectors):
+    """Copies no more numerous than a row's neighbours find each other in the graph as it is: no second index, and
+    every pair equals brute force."""
+    from explorer.flags import distinct_vectors
+
+    vectors = np.vstack([tweet_vectors.vectors[:100], np.repeat(tweet_vectors.vectors[3:4], 3, axis=0),
+                         tweet_vectors.vectors[7:8]])
+    embeddings = Embeddings(vectors, tweet_vectors.model_id, tweet_vectors.fingerprint, True)
+    assert distinct_vectors(embeddings, k=10) is None and distinct_vectors(embeddings, k=3) is not None
+    found = near_duplicates(embeddings, cosine_neighbours(embeddings, k=10), 0.9)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    expected = np.argwhere(np.triu(unit @ unit.T >= 0.9 - 1e-6, k=1))
+    assert {(a, b) for a, b in zip(found.a.tolist(), found.b.tolist())} == {(a, b) for a, b in expected.tolist()}
+    assert {(3, 100), (3, 101), (3, 102), (100, 101), (7, 103)} <= set(zip(found.a.tolist(), found.b.tolist()))
