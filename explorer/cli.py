@@ -272,13 +272,16 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def console_progress(stream: IO[str], *, every: float = 2.0,
-                     clock: Callable[[], float] = time.monotonic) -> Callable[[str, float], None]:
+                     clock: Callable[[], float] = time.monotonic) -> Callable[..., None]:
     """A stage-progress callback for the command line: a line when a stage starts, then at most every ``every``
-    seconds the share done and the time left at the stage's measured pace, and a line when it ends."""
+    seconds the share done (with the items done and their rate, where the stage counts them) and the time left at
+    the stage's measured pace, and a line when it ends."""
+    from explorer.workspace.progress import Counts, stage_sentence
+
     current: dict[str, float] = {}
     last_line = [float("-inf")]
 
-    def report(stage: str, fraction: float) -> None:
+    def report(stage: str, fraction: float, counts: Counts | None = None) -> None:
         now = clock()
         if current.get("stage") != stage:
             current.clear()
@@ -286,13 +289,8 @@ def console_progress(stream: IO[str], *, every: float = 2.0,
         elif now - last_line[0] < every and fraction < 1.0:
             return
         last_line[0] = now
-        elapsed = now - current["started"]
-        line = f"{stage}… {fraction:.0%}"
-        if 0 < fraction < 1 and elapsed > 1.0:
-            line += f" (about {elapsed * (1 - fraction) / fraction:,.0f} s left)"
-        elif fraction >= 1:
-            line += f" ({elapsed:,.1f} s)"
-        print(line, file=stream, flush=True)
+        print(stage_sentence(stage, fraction, elapsed=now - current["started"], counts=counts), file=stream,
+              flush=True)
 
     return report
 

@@ -32,8 +32,9 @@ from explorer.sampled_map import cluster_with_sample, fitted_rows, placed_rows
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
 
 logger = logging.getLogger(__name__)
-StageProgress = Callable[[str, float], None]
-"""Called with (stage description, fraction of that stage done)."""
+StageProgress = Callable[..., None]
+"""Called with (stage description, fraction of that stage done), and (done, total) where the stage counts items
+(``explorer.workspace.progress.stage_sentence`` words them)."""
 KNN_K = 30
 
 
@@ -98,9 +99,12 @@ def _index_and_graph(embeddings: Embeddings, config: BuildConfig, progress: Stag
     searching = f"Finding the {KNN_K} nearest neighbours of each point{what}"
     progress(indexing, 0.0)
     clock = time.perf_counter()
-    index = VectorIndex.build(embeddings, config.index, progress=lambda fraction: progress(indexing, fraction))
+    n = len(embeddings)
+    index = VectorIndex.build(embeddings, config.index,
+                              progress=lambda fraction: progress(indexing, fraction, (round(fraction * n), n)))
     progress(searching, 0.0)
-    knn = index.knn_graph(embeddings, KNN_K, progress=lambda fraction: progress(searching, fraction))
+    knn = index.knn_graph(embeddings, KNN_K,
+                          progress=lambda fraction: progress(searching, fraction, (round(fraction * n), n)))
     timings[f"index{what and '_sample'}"] = time.perf_counter() - clock
     return index, knn
 
@@ -135,8 +139,9 @@ def _sampled_layouts(embeddings: Embeddings, fitted: np.ndarray, config: BuildCo
     description = f"Placing the other {len(placed):,} points on the sample's map (UMAP transform)"
     progress(description, 0.0)
     clock = time.perf_counter()
-    found = sample_index.graph_search(embeddings, config.layout.n_neighbors, rows=placed,
-                                      progress=lambda fraction: progress(description, fraction / 2))
+    found = sample_index.graph_search(
+        embeddings, config.layout.n_neighbors, rows=placed,
+        progress=lambda fraction: progress(description, fraction / 2, (round(fraction * len(placed)), len(placed))))
     timings["place_search"] = time.perf_counter() - clock
     clock = time.perf_counter()
     placed_display, placed_points = place_on_layouts(

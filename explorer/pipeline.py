@@ -96,7 +96,8 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
             embeddings = precomputed_embeddings(vectors, _input_rows(table, corpus, config.ingest), source=source)
         else:
             embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
-                                     progress=lambda done, total: progress("Embedding texts", done / max(total, 1)))
+                                     progress=lambda done, total: progress("Embedding texts", done / max(total, 1),
+                                                                          (done, total)))
         timings["embed"] = time.perf_counter() - clock
         building = building_folder(out)
         try:

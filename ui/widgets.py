@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +14,23 @@ from explorer.encoders import DEFAULT_MODEL, MODELS, ModelSpec
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
+from explorer.workspace.progress import Counts, stage_sentence
 from ui import cache, state
 from ui.safe import md
 
 JS_MAX_SAFE_INTEGER = 2**53 - 1
 
 
-def stage_progress() -> Callable[[str, float], None]:
-    """A progress bar that pipeline stages report into as (description, fraction)."""
+def stage_progress() -> Callable[..., None]:
+    """A progress bar that pipeline stages report into as (description, fraction[, (done, total)]): the stage, its
+    share, the items done and their rate where it counts them, and the time left."""
     bar = st.progress(0.0, text="Starting…")
+    started: dict[str, float] = {}
 
-    def report(stage: str, fraction: float) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage}… {fraction:.0%}")
+    def report(stage: str, fraction: float, counts: Counts | None = None) -> None:
+        elapsed = time.monotonic() - started.setdefault(stage, time.monotonic())
+        bar.progress(min(max(fraction, 0.0), 1.0), text=stage_sentence(stage, fraction, elapsed=elapsed,
+                                                                        counts=counts))
 
     return report
 

@@ -38,6 +38,27 @@ class BuildProgress:
         return text
 
 
+Counts = tuple[int, int]
+"""(done, total) items of a stage that counts them: texts embedded, points indexed, searched or placed."""
+
+
+def stage_sentence(stage: str, fraction: float, *, elapsed: float, counts: Counts | None = None) -> str:
+    """One progress line: the stage and its share done, then the items done of all and their rate where the stage
+    counts them, and the time left at the measured pace (or, when done, the time it took)."""
+    text = f"{stage}… {fraction:.0%}"
+    details = []
+    if counts is not None and fraction < 1:
+        done, total = counts
+        details.append(f"{done:,} of {total:,}")
+        if elapsed > 1.0 and done:
+            details.append(f"{done / elapsed:,.0f}/s")
+    if 0 < fraction < 1 and elapsed > 1.0:
+        details.append(f"about {elapsed * (1 - fraction) / fraction:,.0f} s left")
+    elif fraction >= 1:
+        details.append(f"{elapsed:,.1f} s")
+    return text + (f" ({', '.join(details)})" if details else "")
+
+
 def progress_path(out: Path) -> Path:
     return out.with_name(f".{out.name}{_SUFFIX}")
 
@@ -57,9 +78,9 @@ def file_progress(out: Path, n_texts: int, *, also: Callable[[str, float], None]
     started: dict[str, float] = {}
     last_write = [float("-inf")]
 
-    def report(stage: str, fraction: float) -> None:
+    def report(stage: str, fraction: float, counts: Counts | None = None) -> None:
         if also is not None:
-            also(stage, fraction)
+            also(stage, fraction, *([counts] if counts is not None else []))
         now = clock()
         started.setdefault(stage, now)
         if now - last_write[0] < WRITE_EVERY and fraction < 1.0:

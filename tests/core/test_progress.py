@@ -60,3 +60,36 @@ def test_cli_build_reports_progress_on_stderr_when_asked(tweets, tweet_vectors, 
     captured = capsys.readouterr()
     assert "Building the FAISS index… 0%" in captured.err and "Clustering (HDBSCAN) and labelling" in captured.err
     assert captured.out.startswith("{")  # the JSON summary stays alone on stdout
+
+
+def test_a_stage_that_counts_says_how_many_and_how_fast():
+    import io
+
+    from explorer.cli import console_progress
+    from explorer.workspace.progress import stage_sentence
+
+    assert stage_sentence("Embedding texts", 0.25, elapsed=10.0, counts=(250_000, 1_000_000)) == (
+        "Embedding texts… 25% (250,000 of 1,000,000, 25,000/s, about 30 s left)")
+    assert stage_sentence("Embedding texts", 0.25, elapsed=0.5, counts=(250, 1_000)) == (
+        "Embedding texts… 25% (250 of 1,000)")
+    assert stage_sentence("Embedding texts", 1.0, elapsed=40.0, counts=(1_000, 1_000)) == "Embedding texts… 100% (40.0 s)"
+    stream, now = io.StringIO(), [0.0]
+    report = console_progress(stream, clock=lambda: now[0])
+    report("Building the FAISS index", 0.0, (0, 200_000))
+    now[0] = 5.0
+    report("Building the FAISS index", 0.5, (100_000, 200_000))
+    assert stream.getvalue().splitlines()[-1] == (
+        "Building the FAISS index… 50% (100,000 of 200,000, 20,000/s, about 5 s left)")
+
+
+def test_a_build_reports_its_texts_and_points_as_counts(tweets, tweet_vectors, tmp_path):
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    calls = []
+    build_workspace(tweets.head(400), BuildConfig(IngestConfig("text")), tmp_path / "ws", source="test",
+                    vectors=tweet_vectors.vectors, progress=lambda *call: calls.append(call))
+    counted = {call[0]: call[2] for call in calls if len(call) == 3}
+    assert counted["Building the FAISS index"] == (400, 400)
+    assert counted["Finding the 30 nearest neighbours of each point"] == (400, 400)
