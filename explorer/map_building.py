@@ -15,7 +15,7 @@ import numpy as np
 
 from explorer.cluster import ClusterConfig, cluster_points
 from explorer.config import BuildConfig
-from explorer.index import VectorIndex
+from explorer.index import IndexConfig, VectorIndex
 from explorer.label import DocumentTerms, cluster_keywords, document_terms
 from explorer.reduce import (
     MIN_POINTS,
@@ -65,7 +65,9 @@ class MapBuild:
     fitted: np.ndarray | None = None
 
 
-LAYOUTS = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
+LAYOUT_NAMES = {2: "the 2-D map", 3: "the 3-D map", 5: "the 5-D clustering layout"}
+Requests = list[tuple[int, LayoutConfig]]
+"""The layouts wanted: (dimensions, UMAP parameters) each."""
 
 
 def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
@@ -73,17 +75,19 @@ def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
     """FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side, HDBSCAN and keywords;
     above ``config.sample.full_limit`` points the layouts and HDBSCAN are fitted on a sample and the other points
     placed (``explorer.sampled_map``)."""
-    progress = progress or (lambda stage, fraction: None)
+    progress = progress or (lambda *report: None)
     timings: dict[str, float] = {}
     fitted = fitted_rows(len(embeddings), config.sample)
+    requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
     with ThreadPoolExecutor(max_workers=1) as helper:
         # Counting words for the cluster keywords needs no clusters: it runs while the index and layouts are built.
         terms = helper.submit(document_terms, texts)
-        index, knn = _index_and_graph(embeddings, config, progress, timings)
+        index, knn = _index_and_graph(embeddings, config.index, progress, timings)
         if fitted is None:
-            display, points = _full_layouts(knn, embeddings, index.metric, config, progress, timings)
+            display, points = _full_layouts(knn, embeddings, index.metric, requests, progress, timings)
         else:
-            display, points = _sampled_layouts(embeddings, fitted, config, progress, timings)
+            display, points = sampled_layouts(embeddings, fitted, requests, index_config=config.index,
+                                              progress=progress, timings=timings)
         clock = time.perf_counter()
         terms = terms.result()
         timings["terms_wait"] = time.perf_counter() - clock
@@ -92,7 +96,7 @@ def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
     return MapBuild(index, knn, display, points, clustering, keywords, timings, fitted)
 
 
-def _index_and_graph(embeddings: Embeddings, config: BuildConfig, progress: StageProgress,
+def _index_and_graph(embeddings: Embeddings, config: IndexConfig, progress: StageProgress,
                      timings: dict[str, float], *, what: str = "") -> tuple[VectorIndex, Neighbors]:
     """The FAISS index of ``embeddings`` and their k-NN graph, each reporting its progress."""
     indexing = f"Building the FAISS index{what}"
@@ -100,7 +104,7 @@ def _index_and_graph(embeddings: Embeddings, config: BuildConfig, progress: Stag
     progress(indexing, 0.0)
     clock = time.perf_counter()
     n = len(embeddings)
-    index = VectorIndex.build(embeddings, config.index,
+    index = VectorIndex.build(embeddings, config,
                               progress=lambda fraction: progress(indexing, fraction, (round(fraction * n), n)))
     progress(searching, 0.0)
     knn = index.knn_graph(embeddings, KNN_K,
@@ -109,50 +113,52 @@ def _index_and_graph(embeddings: Embeddings, config: BuildConfig, progress: Stag
     return index, knn
 
 
-def _full_layouts(knn: Neighbors, embeddings: Embeddings, metric: str, config: BuildConfig,
-                  progress: StageProgress, timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+def _full_layouts(knn: Neighbors, embeddings: Embeddings, metric: str, requests: Requests,
+                  progress: StageProgress, timings: dict[str, float]) -> list[np.ndarray]:
     clock = time.perf_counter()
-    graph = graph_or_none(knn, embeddings.vectors, config.layout)
+    graph = graph_or_none(knn, embeddings.vectors, requests[0][1])
     timings["umap_graph"] = time.perf_counter() - clock
-    progress(LAYOUTS, 0.0)
+    description = f"Computing {' and '.join(LAYOUT_NAMES[dims] for dims, _ in requests)} (UMAP)"
+    progress(description, 0.0)
     clock = time.perf_counter()
-    display, points = layouts_or_pca(graph, embeddings.vectors, _requests(config), metric,
-                                     lambda fraction: progress(LAYOUTS, fraction), timings)
+    found = layouts_or_pca(graph, embeddings.vectors, requests, metric,
+                           lambda fraction: progress(description, fraction), timings)
     timings["umap_layouts"] = time.perf_counter() - clock
-    return display, points
+    return found
 
 
-def _requests(config: BuildConfig) -> list[tuple[int, LayoutConfig]]:
-    return [(2, config.layout), (5, cluster_layout_config(config.layout))]
-
-
-def _sampled_layouts(embeddings: Embeddings, fitted: np.ndarray, config: BuildConfig, progress: StageProgress,
-                     timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Layouts fitted on the ``fitted`` rows (their own index and graph), every other row placed on them."""
+def sampled_layouts(embeddings: Embeddings, fitted: np.ndarray, requests: Requests, *,
+                    index_config: IndexConfig = IndexConfig(), progress: StageProgress | None = None,
+                    timings: dict[str, float] | None = None) -> list[np.ndarray]:
+    """Layouts fitted on the ``fitted`` rows (their own index and neighbour graph), every other row placed on
+    them by UMAP's transform. Returns one (n, dims) layout per request."""
+    progress = progress or (lambda *report: None)
+    timings = {} if timings is None else timings
     sample = Embeddings(embeddings.vectors[fitted], embeddings.model_id, embeddings.fingerprint,
                         embeddings.normalized)
     clock = time.perf_counter()
-    sample_index, sample_knn = _index_and_graph(sample, config, progress, timings, what=" of the map's sample")
-    sample_display, sample_points = _full_layouts(sample_knn, sample, sample_index.metric, config, progress, timings)
+    sample_index, sample_knn = _index_and_graph(sample, index_config, progress, timings,
+                                                what=" of the map's sample")
+    on_sample = _full_layouts(sample_knn, sample, sample_index.metric, requests, progress, timings)
     timings["sample_layouts"] = time.perf_counter() - clock
     placed = placed_rows(len(embeddings), fitted)
     description = f"Placing the other {len(placed):,} points on the sample's map (UMAP transform)"
     progress(description, 0.0)
     clock = time.perf_counter()
     found = sample_index.graph_search(
-        embeddings, config.layout.n_neighbors, rows=placed,
+        embeddings, requests[0][1].n_neighbors, rows=placed,
         progress=lambda fraction: progress(description, fraction / 2, (round(fraction * len(placed)), len(placed))))
     timings["place_search"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    placed_display, placed_points = place_on_layouts(
-        found, [(sample_display, config.layout), (sample_points, cluster_layout_config(config.layout))],
-        progress=lambda fraction: progress(description, 0.5 + fraction / 2))
+    on_placed = place_on_layouts(found, [(layout, config) for layout, (_, config) in zip(on_sample, requests)],
+                                 progress=lambda fraction: progress(description, 0.5 + fraction / 2))
     timings["place_layouts"] = time.perf_counter() - clock
-    display = np.empty((len(embeddings), 2), np.float32)
-    points = np.empty((len(embeddings), sample_points.shape[1]), np.float32)
-    display[fitted], display[placed] = sample_display, placed_display
-    points[fitted], points[placed] = sample_points, placed_points
-    return display, points
+    whole = []
+    for sample_layout, placed_layout in zip(on_sample, on_placed):
+        layout = np.empty((len(embeddings), sample_layout.shape[1]), np.float32)
+        layout[fitted], layout[placed] = sample_layout, placed_layout
+        whole.append(layout)
+    return whole
 
 
 def graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) -> FuzzyGraph | None:

@@ -66,7 +66,7 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     with build_lock(out, f"{owner} (process {os.getpid()})"):
         provenance = build_provenance(source_file)
         return _build(table, config, out, source=source, vectors=vectors, encoder=encoder, cache_dir=cache_dir,
-                      progress=progress or (lambda stage, fraction: None), provenance=provenance)
+                      progress=progress or (lambda *report: None), provenance=provenance)
 
 
 def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, vectors: np.ndarray | None,

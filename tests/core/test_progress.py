@@ -72,7 +72,8 @@ def test_a_stage_that_counts_says_how_many_and_how_fast():
         "Embedding texts… 25% (250,000 of 1,000,000, 25,000/s, about 30 s left)")
     assert stage_sentence("Embedding texts", 0.25, elapsed=0.5, counts=(250, 1_000)) == (
         "Embedding texts… 25% (250 of 1,000)")
-    assert stage_sentence("Embedding texts", 1.0, elapsed=40.0, counts=(1_000, 1_000)) == "Embedding texts… 100% (40.0 s)"
+    done = stage_sentence("Embedding texts", 1.0, elapsed=40.0, counts=(1_000, 1_000))
+    assert done == "Embedding texts… 100% (40.0 s)"
     stream, now = io.StringIO(), [0.0]
     report = console_progress(stream, clock=lambda: now[0])
     report("Building the FAISS index", 0.0, (0, 200_000))
