@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     from explorer.index import METRICS, IndexConfig
     from explorer.label_audit import DEFAULT_K as LABEL_K
     from explorer.quality import DEFAULT_OUTLIER_K
+    from explorer.ray_embedding import RayConfig
     from explorer.reading import SEPARATORS
     from explorer.search import DEFAULT_K, MODES
 
@@ -63,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--metric", choices=METRICS, help=f"default {IndexConfig.metric}")
     build.add_argument("--min-cluster-size", type=int, help=f"HDBSCAN (default {ClusterConfig.min_cluster_size})")
     build.add_argument("--min-samples", type=int, help=f"HDBSCAN (default {ClusterConfig.min_samples})")
+    build.add_argument("--engine", choices=["local", "ray"], default="local",
+                       help="where the texts are embedded: in this process (default) or on Ray Data "
+                            "(pip install -r requirements-ray.txt)")
+    build.add_argument("--ray-address", help="a running Ray cluster's head, host:port (default: a local Ray runtime "
+                                             "on this machine's cores)")
+    build.add_argument("--ray-shard-rows", type=int, help=f"texts per Ray shard (default {RayConfig.shard_rows:,})")
+    build.add_argument("--ray-actors", type=int, help="encoder actors (default: one per CPU of the cluster, up to 8)")
     build.add_argument("--json", action="store_true", help="print the workspace summary as JSON")
     build.add_argument("--progress", action="store_true",
                        help="report each stage's progress on stderr (the default when stderr is a terminal)")
@@ -251,11 +259,26 @@ def _build(args: argparse.Namespace) -> int:
     vectors = read_vectors(_read(args.vectors), args.vectors.name, column=args.vectors_col) if args.vectors else None
     if vectors is not None and args.model:
         raise InputError("Give either --model or --vectors, not both.")
+    ray = _ray_config(args)
+    if ray is not None and vectors is not None:
+        raise InputError("--engine ray embeds texts; with --vectors there is nothing to embed. Leave one out.")
     progress = console_progress(sys.stderr) if args.progress or sys.stderr.isatty() else None
     workspace = build_workspace(table, config, args.out, source=str(args.input), vectors=vectors,
-                                source_file=SourceFile.of(args.input.name, data), progress=progress)
+                                source_file=SourceFile.of(args.input.name, data), progress=progress, ray=ray)
     _print_summary(workspace.manifest, as_json=args.json)
     return 0
+
+
+def _ray_config(args: argparse.Namespace):
+    """The Ray settings of ``--engine ray`` (a ``RayConfig``), or None for the in-process engine."""
+    from explorer.ray_embedding import RayConfig
+
+    ray_options = _given(address=args.ray_address, shard_rows=args.ray_shard_rows, actors=args.ray_actors)
+    if args.engine != "ray":
+        if ray_options:
+            raise InputError("--ray-address, --ray-shard-rows and --ray-actors need --engine ray.")
+        return None
+    return RayConfig(**ray_options)
 
 
 def _sample(args: argparse.Namespace) -> int:

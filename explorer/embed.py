@@ -39,7 +39,7 @@ def embed_texts(texts: list[str], encoder: Encoder, *, cache_dir: Path | None = 
     else:
         if progress:
             progress(0, len(texts))
-        vectors = _encode_once_each(texts, encoder, batch_size=batch_size, progress=progress, queries=queries)
+        vectors = encode_once_each(texts, encoder, batch_size=batch_size, progress=progress, queries=queries)
         if cache_file is not None:
             store.save_array(cache_file, vectors, store.sidecar(
                 "embed", model=encoder.spec.id, fingerprint=encoder.fingerprint, role=role, n=len(texts),
@@ -47,8 +47,8 @@ def embed_texts(texts: list[str], encoder: Encoder, *, cache_dir: Path | None = 
     return Embeddings(vectors, encoder.spec.id, encoder.fingerprint, normalized=True)
 
 
-def _encode_once_each(texts: list[str], encoder: Encoder, *, batch_size: int, progress: Progress | None,
-                      queries: bool = False) -> np.ndarray:
+def encode_once_each(texts: list[str], encoder: Encoder, *, batch_size: int = 64, progress: Progress | None = None,
+                     queries: bool = False) -> np.ndarray:
     """Encode each distinct text once and give its copies the same row: copies (retweets, boilerplate) cost
     nothing, and are bitwise identical, which near-duplicate search and UMAP rely on to treat them as one."""
     unique = pd.unique(pd.Series(texts, dtype=object))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -22,6 +23,7 @@ from explorer.limits import check_points
 from explorer.map_building import MapBuild, StageProgress, build_map, distinct_count, start_warm_up
 from explorer.provenance import SourceFile, build_provenance
 from explorer.quality import save_flags
+from explorer.ray_embedding import RayConfig
 from explorer.reduce import MIN_POINTS, cluster_layout_config
 from explorer.sampled_map import sample_note
 from explorer.types import CHUNK, ID, Corpus, Embeddings, IngestReport
@@ -32,6 +34,7 @@ from explorer.workspace import (
     building_folder,
     check_build_target,
     embeddings_cache,
+    shards_folder,
     swap_into_place,
     writer,
 )
@@ -48,7 +51,8 @@ def prepare_corpus(table: pd.DataFrame, config: BuildConfig, encoder: Encoder | 
 def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str,
                     vectors: np.ndarray | None = None, encoder: Encoder | None = None,
                     cache_dir: Path | None = None, progress: StageProgress | None = None,
-                    owner: str = "the command line", source_file: SourceFile | None = None) -> Workspace:
+                    owner: str = "the command line", source_file: SourceFile | None = None,
+                    ray: RayConfig | None = None) -> Workspace:
     """Run every stage and write the workspace atomically: ``out`` appears complete or not at all.
 
     ``out`` must be a workspace, an empty folder or nothing (anything else is refused before any work), and a
@@ -60,18 +64,19 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
         encoder: an already loaded encoder for ``config.model_id`` (loaded here when None).
         owner: who is building, as the refusal to a second build names them.
         source_file: the uploaded file's name, size and sha256, recorded in the manifest's provenance.
+        ray: embed on Ray Data (``explorer.ray_embedding``) instead of in this process.
     """
     out = Path(out)
     check_build_target(out)
     with build_lock(out, f"{owner} (process {os.getpid()})"):
         provenance = build_provenance(source_file)
         return _build(table, config, out, source=source, vectors=vectors, encoder=encoder, cache_dir=cache_dir,
-                      progress=progress or (lambda *report: None), provenance=provenance)
+                      progress=progress or (lambda *report: None), provenance=provenance, ray=ray)
 
 
 def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, vectors: np.ndarray | None,
            encoder: Encoder | None, cache_dir: Path | None, progress: StageProgress,
-           provenance: dict) -> Workspace:
+           provenance: dict, ray: RayConfig | None = None) -> Workspace:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     if vectors is None:
@@ -92,12 +97,18 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
     try:
         progress("Embedding texts", 0.0)
         clock = time.perf_counter()
+        ray_notes: list[str] = []
         if vectors is not None:
             embeddings = precomputed_embeddings(vectors, _input_rows(table, corpus, config.ingest), source=source)
         else:
-            embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
-                                     progress=lambda done, total: progress("Embedding texts", done / max(total, 1),
-                                                                          (done, total)))
+            def counted(done: int, total: int) -> None:
+                progress("Embedding texts", done / max(total, 1), (done, total))
+
+            if ray is not None:
+                embeddings, ray_notes = _embed_on_ray(corpus, encoder, config, out, ray, counted)
+            else:
+                embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
+                                         progress=counted)
         timings["embed"] = time.perf_counter() - clock
         building = building_folder(out)
         try:
@@ -105,15 +116,34 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
             if vectors is None and encoder.fit is not None:
                 writer.write_tfidf_fit(building, encoder.fit)
             notes = report.messages() + _size_notes(len(corpus), distinct_count(embeddings.vectors), config)
-            notes += [note for note in [sample_note(len(corpus), built.fitted)] if note]
+            notes += [note for note in [sample_note(len(corpus), built.fitted)] if note] + ray_notes
             writer.write_manifest(building, _manifest(out.name, source, config, corpus, report, built, notes,
                                                       timings, provenance))
             swap_into_place(building, out)
+            shutil.rmtree(shards_folder(out), ignore_errors=True)  # the workspace holds the vectors now
         finally:
             shutil.rmtree(building, ignore_errors=True)
         return Workspace.open(out)
     finally:
         warming.join()
+
+
+def _embed_on_ray(corpus: Corpus, encoder: Encoder, config: BuildConfig, out: Path, ray: RayConfig,
+                  progress) -> tuple[Embeddings, list[str]]:
+    """The corpus's vectors from encoder actors on Ray, and the sentence that says where they were made."""
+    from explorer.ray_embedding import embed_on_ray
+
+    if encoder.fit is not None:
+        raise InputError(f"{config.model_id} is fitted on the corpus it embeds, so it runs in one process; leave "
+                         "--engine ray out for it.")
+    sharded = embed_on_ray(corpus, functools.partial(load_encoder, config.model_id, backend=config.backend),
+                           model_id=encoder.spec.id, fingerprint=encoder.fingerprint, folder=shards_folder(out),
+                           config=ray, progress=progress)
+    nodes = len(sharded.rows_per_node)
+    note = (f"Embedded on Ray: {sharded.shards:,} shard(s) of up to {ray.shard_rows:,} texts"
+            + (f", {sharded.reused:,} of them kept from an interrupted build" if sharded.reused else "")
+            + (f", on {nodes} node(s)." if nodes else "."))
+    return sharded.embeddings, [note]
 
 
 def _input_rows(table: pd.DataFrame, corpus: Corpus, ingest: IngestConfig) -> np.ndarray:

@@ -2,7 +2,7 @@
 # Install everything (Python packages, and Debian's Chromium for the browser tests), then run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh requirements-test.txt
+bash scripts/setup.sh requirements-test.txt requirements-ray.txt
 if ! command -v chromium >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null

@@ -21,6 +21,7 @@ from explorer import (
     frozen_map,
     layout3d,
     map_building,
+    map_repair,
     pipeline,
     quality,
     recluster,
@@ -102,6 +103,12 @@ def map_data(path: str, version: float) -> MapData:
     flags = workspace.flags()
     return MapData(workspace.manifest, points, workspace.layout(2), saved.clustering, saved.keywords,
                    figures.hover_texts(points), None if flags is None else flags.table)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layout_problem(path: str, version: float) -> str | None:
+    """Why the workspace's map cannot be drawn, or None (``map_repair.layout_problem``)."""
+    return map_repair.layout_problem(Workspace.open(Path(path)))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

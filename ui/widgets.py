@@ -80,11 +80,26 @@ def open_workspace() -> OpenWorkspace | None:
         return None
     try:
         version = Workspace.open(path).version()
+        _offer_map_rebuild(path, cache.layout_problem(str(path), version))
         return OpenWorkspace(path, version, cache.map_data(str(path), version))
     except (InputError, OSError, KeyError, ValueError) as error:
         st.error(f"The workspace '{md(path.name)}' cannot be opened: {md(error)}. Build it again on the New "
                  "workspace page, or pick another in the sidebar.")
         st.stop()
+
+
+def _offer_map_rebuild(path: Path, problem: str | None) -> None:
+    """A workspace whose map is broken says what is wrong and offers to build the map again; the page stops."""
+    if problem is None:
+        return
+    st.error(f"The workspace '{md(path.name)}' has no map to draw: {md(problem)} Its texts, vectors, index and "
+             "neighbours are intact, so the map can be built again from them (the clusters too).")
+    if st.button("Build the map again", key="rebuild_map", type="primary"):
+        from ui import writes
+
+        writes.rebuild_map(path)
+        st.rerun()
+    st.stop()
 
 
 def open_workspace_or_stop(title: str) -> OpenWorkspace:

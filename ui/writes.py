@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explorer import recluster
+from explorer import map_repair, recluster
 from explorer.config import BuildConfig
 from explorer.pipeline import build_workspace
 from explorer.provenance import SourceFile
@@ -42,6 +42,12 @@ def start_sample_build() -> SampleBuild | None:
 def save_clustering(path: Path, result: recluster.Reclustering) -> None:
     """Make a session's re-clustering the workspace's clustering, for every user."""
     recluster.save_clusters(Workspace.open(path), result)
+
+
+def rebuild_map(path: Path) -> None:
+    """Compute a workspace's layouts and clusters again from its saved vectors (its map was missing or broken), with
+    a progress bar."""
+    map_repair.rebuild_map(Workspace.open(path), progress=stage_progress())
 
 
 def save_duplicate_flags(path: Path, texts: list[str], pairs, outliers, drop_rows: set[int]) -> None:

@@ -2,7 +2,7 @@
 manifest (``manifest``), every read (``folder``) and every write (``writer``), the rules that keep builds from
 destroying anything (``safety``) and a running build's progress (``progress``)."""
 
-from explorer.workspace.files import FORMAT_VERSION, MANIFEST
+from explorer.workspace.files import FORMAT_VERSION, MANIFEST, shards_folder
 from explorer.workspace.folder import SavedClustering, SavedFlags, Workspace
 from explorer.workspace.manifest import Manifest
 from explorer.workspace.paths import (
@@ -26,4 +26,4 @@ from explorer.workspace.safety import (
 __all__ = ["FORMAT_VERSION", "MANIFEST", "BuildProgress", "Manifest", "SavedClustering", "SavedFlags", "Workspace",
            "build_lock", "build_running", "building_folder", "check_build_target",
            "clean_stale_builds", "clear_progress", "data_root", "embeddings_cache", "models_cache", "file_progress",
-           "list_workspaces", "read_progress", "safe_name", "swap_into_place", "workspaces_root"]
+           "list_workspaces", "read_progress", "safe_name", "shards_folder", "swap_into_place", "workspaces_root"]

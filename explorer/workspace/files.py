@@ -42,7 +42,15 @@ BUILDING = ".building-"
 LOCK_SUFFIX = ".lock"
 """``.NAME.lock``: held by the build of NAME that is running."""
 PROGRESS_SUFFIX = ".progress.json"
+SHARDS_SUFFIX = ".shards"
+"""``.NAME.shards/``: the Parquet shards of vectors a build of NAME embeds on Ray; kept when the build stops, so the
+next build of the same texts resumes from them, and removed once the workspace is in place."""
 """``.NAME.progress.json``: how far that build is."""
+
+
+def shards_folder(out):
+    """The Ray shards folder of a build of the workspace ``out`` (a Path)."""
+    return out.with_name(f".{out.name}{SHARDS_SUFFIX}")
 
 
 def layout(n_components: int) -> str:

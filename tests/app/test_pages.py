@@ -723,3 +723,14 @@ def test_quality_page_keeps_to_a_handed_selection(small_workspace):
     assert len(outliers) and set(outliers["id"].astype(str)) <= ids
     at.toggle(key="quality_selection").set_value(False).run()
     assert not at.exception and not set(at.dataframe[0].value["id"].astype(str)) <= ids
+
+
+def test_map_page_offers_to_build_a_broken_map_again(small_workspace, tmp_path):
+    shutil.copytree(small_workspace.path, tmp_path / "broken")
+    (tmp_path / "broken" / "layout_2d.npy").unlink()
+    at = _map_page(tmp_path / "broken")
+    assert not at.exception
+    assert "2-D layout" in at.error[0].value and "is missing" in at.error[0].value and not _plotly_figures(at)
+    at.button(key="rebuild_map").click().run()
+    assert not at.exception and not at.error
+    assert at.title[0].value.startswith("Map of ") and _plotly_figures(at)
