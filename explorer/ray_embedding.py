@@ -162,6 +162,9 @@ def _run(corpus: Corpus, pending: list[int], make_encoder: Callable[[], Encoder]
         rows = np.arange(shard * config.shard_rows, min((shard + 1) * config.shard_rows, len(points)))
         frames.append(pd.DataFrame({"row": rows, "shard": shard, ID: points[ID].to_numpy()[rows],
                                     CHUNK: points[CHUNK].to_numpy()[rows], "text": points["text"].to_numpy()[rows]}))
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the build reports its own progress
+    context.wait_for_min_actors_s = 600  # every actor loads its model before shards are handed out, so all share them
     actors = config.actors or max(1, min(8, int(ray.cluster_resources().get("CPU", 1))))
     dataset = ray.data.from_pandas(frames).map_batches(
         _EncodeShard, fn_constructor_kwargs={"make_encoder": make_encoder, "attempts": config.attempts},
