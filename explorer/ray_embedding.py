@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -168,14 +170,20 @@ def _run(corpus: Corpus, pending: list[int], make_encoder: Callable[[], Encoder]
     actors = config.actors or max(1, min(8, int(ray.cluster_resources().get("CPU", 1))))
     dataset = ray.data.from_pandas(frames).map_batches(
         _EncodeShard, fn_constructor_kwargs={"make_encoder": make_encoder, "attempts": config.attempts},
-        batch_size=None, batch_format="pandas", concurrency=min(actors, len(frames)), num_cpus=1)
+        batch_size=None, batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=min(actors, len(frames))),
+        num_cpus=1)
     failed = []
-    for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
-        for _, frame in batch.groupby("shard", sort=False):
-            if frame["error"].iloc[0]:
-                failed.append((frame["row"].min(), frame["row"].max(), frame["error"].iloc[0]))
-            else:
-                yield frame
+    try:
+        for batch in dataset.iter_batches(batch_size=None, batch_format="pandas"):
+            for _, frame in batch.groupby("shard", sort=False):
+                if frame["error"].iloc[0]:
+                    failed.append((frame["row"].min(), frame["row"].max(), frame["error"].iloc[0]))
+                else:
+                    yield frame
+    except ray.exceptions.RayError as error:
+        reason = str(error).strip().splitlines()[-1][:300]
+        raise InputError(f"The Ray workers stopped ({type(error).__name__}: {reason}). The shards written so far are "
+                         "kept: build again to embed only the others.") from error
     if failed:
         first, last, error = min(failed)
         raise InputError(f"{len(failed)} shard(s) failed {config.attempts} times; the first holds rows "
@@ -223,5 +231,7 @@ def _connect(address: str | None) -> bool:
             raise InputError(f"No Ray cluster answers at '{address}' ({error}). Start one with 'ray start --head' "
                              "and give its address as host:port, or leave --ray-address out to run Ray on this "
                              "machine.") from error
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # The build reports its own progress; Ray's notices stay in its session logs (/tmp/ray/session_*/logs).
+    os.environ.setdefault("RAY_DATA_LOG_LEVEL", "WARNING")
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     return True
