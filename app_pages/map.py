@@ -8,7 +8,15 @@ import streamlit as st
 
 from explorer.cluster import SELECTIONS, clustering_problem
 from explorer.errors import InputError
-from explorer.figures import MAP_CONFIG, MAX_CATEGORIES, MAX_DRAWN, OTHER_VALUES, map_figure
+from explorer.figures import (
+    MAP_CONFIG,
+    MAX_CATEGORIES,
+    MAX_DRAWN,
+    MAX_DRAWN_BARE,
+    OTHER_VALUES,
+    map_figure_and_rows,
+    selected_rows,
+)
 from explorer.linked_charts import column_chart
 from explorer.sample import sample_workspace_path
 from explorer.workspace import build_running, read_progress
@@ -120,8 +128,15 @@ if problem:
                 state.keep_own_clustering(path, int(row["min_cluster_size"]), int(row["min_samples"]), selection)
                 st.rerun()
 
-if len(data.points) > MAX_DRAWN:
-    st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points.")
+bare = len(data.points) > MAX_DRAWN and not three_d
+if bare:
+    drawn = min(len(data.points), MAX_DRAWN_BARE)
+    st.caption(f"Drawing {'all' if drawn == len(data.points) else 'a fixed random sample of'} {drawn:,} points"
+               f"{'' if drawn == len(data.points) else f' of {len(data.points):,}'}. Above {MAX_DRAWN:,} points the "
+               "map carries no hover labels (they would not fit in the browser): click a point, or lasso some, to "
+               "read them in the table below.")
+elif len(data.points) > MAX_DRAWN:
+    st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points (3-D).")
 coords = cache.layout_3d(str(path), version) if three_d else data.layout_2d
 labels = pd.Series(clustering.labels, name="cluster")
 if colour_by == CLUSTER:
@@ -160,9 +175,9 @@ if picked_rows is not None:
     title = f"{manifest.name} · {len(picked_rows):,} points picked in the charts"
     st.caption(f"The map shows the {len(picked_rows):,} points in the bars picked in the charts; click an empty "
                f"part of each chart (or double-click it) to colour by {md(colour_by)} again.")
-hover = cache.map_hover(str(path), version, own)
-figure = map_figure(coords, hover, colour, title=title, keywords=keywords, rows=shown, on_map_labels=names_on_map,
-                    highlight=highlight, density=density)
+hover = None if bare else cache.map_hover(str(path), version, own)
+figure, trace_rows = map_figure_and_rows(coords, hover, colour, title=title, keywords=keywords, rows=shown,
+                                         on_map_labels=names_on_map, highlight=highlight, density=density)
 if picked_rows is not None:
     figure.update_traces(name=NOT_PICKED, selector={"name": OTHER_VALUES})
 event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
@@ -173,7 +188,7 @@ table = data.points.assign(cluster=[cluster_keywords.name(int(c)) for c in label
                            x=data.layout_2d[:, 0], y=data.layout_2d[:, 1])
 if data.flags is not None:
     table = pd.concat([table, data.flags.reset_index(drop=True)], axis=1)
-selected = sorted({int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point})
+selected = selected_rows(event.selection.points, trace_rows)
 from_charts = not selected and picked_rows is not None
 if from_charts:
     selected = picked_rows.tolist()

@@ -13,6 +13,10 @@ import plotly.graph_objects as go
 from explorer.types import ClusterKeywords
 
 MAX_DRAWN = 100_000
+"""The most points drawn with hover labels (a fixed random sample above it)."""
+MAX_DRAWN_BARE = 1_000_000
+"""The most points a bare map draws: no hover labels or row numbers per point, only float32 coordinates in
+plotly's binary arrays (about 11 bytes a point), so that a million points reach the browser."""
 MAP_CONFIG = {"scrollZoom": True, "displaylogo": False}
 """plotly's chart options for maps: the scroll wheel zooms."""
 MAX_CATEGORIES = 24
@@ -57,7 +61,34 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
                continuous: bool | None = None, on_map_labels: bool = True,
                highlight: list[str] | None = None, density: bool = False) -> go.Figure:
-    """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers).
+    """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers); see
+    :func:`map_figure_and_rows`."""
+    return map_figure_and_rows(coords, hover, colour, title=title, keywords=keywords, rows=rows,
+                               continuous=continuous, on_map_labels=on_map_labels, highlight=highlight,
+                               density=density)[0]
+
+
+def selected_rows(points: list[dict], trace_rows: list[np.ndarray | None]) -> list[int]:
+    """The map rows of a plotly selection's points: each point's row number (``customdata``) where the figure
+    carries them, else its trace's rows at its index (a bare map)."""
+    found = set()
+    for point in points:
+        if "customdata" in point:
+            found.add(int(np.ravel(point["customdata"])[0]))
+        elif "curve_number" in point and "point_index" in point:
+            members = trace_rows[point["curve_number"]] if point["curve_number"] < len(trace_rows) else None
+            if members is not None:
+                found.add(int(members[point["point_index"]]))
+    return sorted(found)
+
+
+def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd.Series, *, title: str,
+                        keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
+                        continuous: bool | None = None, on_map_labels: bool = True,
+                        highlight: list[str] | None = None, density: bool = False
+                        ) -> tuple[go.Figure, list[np.ndarray | None]]:
+    """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers), and the rows
+    each trace draws (None for traces that are not points), for :func:`selected_rows`.
 
     Args:
         coords: (n, 2) or (n, 3) layout.
@@ -71,12 +102,15 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         density: shade the map by how many points lie in each cell, counted over every point of ``coords``
             (not only the drawn sample), under the points (2-D only).
     """
-    every = np.arange(len(hover)) if rows is None else rows
-    rows = drawn_rows(len(hover)) if rows is None else rows
-    hover = hover[rows]
+    every = np.arange(len(coords)) if rows is None else rows
+    bare = hover is None
+    rows = drawn_rows(len(coords), limit=MAX_DRAWN_BARE if bare else MAX_DRAWN) if rows is None else rows
+    hover = None if bare else hover[rows]
     figure = go.Figure()
+    trace_rows: list[np.ndarray | None] = []
     if density and coords.shape[1] == 2:
         figure.add_trace(density_trace(coords[every]))
+        trace_rows.append(None)
     values = colour.to_numpy()[rows]
     if continuous is None:
         continuous = keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
@@ -84,11 +118,13 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name), quote=False),
                                 marker={"color": values, "colorscale": "Viridis", "showscale": True,
                                         "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}))
+        trace_rows.append(rows)
     else:
         for position, (name, members) in enumerate(_categories(values, keywords, highlight)):
             colour_value = NOISE_COLOUR if name in ("Unclustered", OTHER_VALUES) else PALETTE[position % len(PALETTE)]
-            figure.add_trace(_trace(coords[rows[members]], rows[members], hover[members],
+            figure.add_trace(_trace(coords[rows[members]], rows[members], None if bare else hover[members],
                                     name=html.escape(name, quote=False), marker={"color": colour_value}))
+            trace_rows.append(rows[members])
     figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
                          margin={"l": 10, "r": 10, "t": 50, "b": 10},
                          legend={"itemsizing": "constant", "font": {"size": 11}},
@@ -109,7 +145,8 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
             text=[f"<b>{html.escape(label.text, quote=False)}</b>" for label in placed], hoverinfo="skip",
             textfont={"size": [label.size for label in placed], "color": "rgba(20,20,20,0.9)", "shadow": "auto"},
             showlegend=False))
-    return figure
+        trace_rows.append(None)
+    return figure, trace_rows
 
 
 MAX_MAP_LABELS = 40
@@ -217,11 +254,17 @@ def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
     return [(name, np.flatnonzero(names.to_numpy() == name)) for name in ordered]
 
 
-def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray, *, name: str,
+def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray | None, *, name: str,
            marker: dict) -> go.Scattergl | go.Scatter3d:
+    """A trace of points; without ``hover`` (a bare map) it carries only float32 coordinates: no hover label and
+    no row numbers, which :func:`selected_rows` recovers from the trace's rows."""
     marker = {"size": 5 if coords.shape[1] == 2 else 3, "opacity": 0.8, **marker}
-    common = {"mode": "markers", "name": name, "customdata": rows, "hovertext": hover, "marker": marker,
-              "hovertemplate": "%{hovertext}<extra></extra>"}
+    if hover is None:
+        coords, marker["size"] = coords.astype(np.float32), 3
+        common = {"mode": "markers", "name": name, "marker": marker, "hoverinfo": "none"}
+    else:
+        common = {"mode": "markers", "name": name, "customdata": rows, "hovertext": hover, "marker": marker,
+                  "hovertemplate": "%{hovertext}<extra></extra>"}
     if coords.shape[1] == 3:
         return go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common)
     return go.Scattergl(x=coords[:, 0], y=coords[:, 1], **common)

@@ -734,3 +734,17 @@ def test_map_page_offers_to_build_a_broken_map_again(small_workspace, tmp_path):
     at.button(key="rebuild_map").click().run()
     assert not at.exception and not at.error
     assert at.title[0].value.startswith("Map of ") and _plotly_figures(at)
+
+
+def test_map_page_draws_every_point_bare_above_the_hover_limit(small_workspace, monkeypatch):
+    import explorer.figures
+
+    monkeypatch.setattr(explorer.figures, "MAX_DRAWN", 100)  # the 400 points stand for a big workspace
+    at = _map_page(small_workspace.path)
+    assert not at.exception
+    assert any("Drawing all 400 points" in caption.value and "no hover labels" in caption.value
+               for caption in at.caption)
+    figure = _plotly_figures(at)[0]  # the map; the charts under it follow
+    points = [trace for trace in figure["data"] if trace["type"] == "scattergl"]
+    assert sum(_length(trace["x"]) for trace in points) == 400
+    assert all("customdata" not in trace and "hovertext" not in trace for trace in points)

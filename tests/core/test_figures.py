@@ -60,3 +60,36 @@ def test_density_counts_every_point_even_those_not_drawn():
     expected, _, _ = np.histogram2d(coords[:, 0], coords[:, 1], bins=120)
     np.testing.assert_allclose(counts, gaussian_filter(expected, 1.5).T, rtol=1e-6, atol=1e-6)
     assert np.asarray(density_trace(coords[:10]).z).shape == (120, 120)
+
+
+def test_a_bare_map_sends_every_point_as_binary_coordinates_and_its_selection_finds_the_rows(small_workspace):
+    import json
+
+    from explorer.figures import map_figure_and_rows, selected_rows
+
+    rng = np.random.default_rng(2)
+    base = small_workspace.layout(2)
+    coords = np.vstack([base + rng.normal(0, 0.05, base.shape) for _ in range(500)])  # 200,000 points
+    labels = np.tile(small_workspace.clustering().clustering.labels, 500)
+    keywords = small_workspace.clustering().keywords
+    figure, trace_rows = map_figure_and_rows(coords, None, pd.Series(labels), title="t", keywords=keywords,
+                                             density=True)
+    points = [trace for trace in figure.data if trace.type == "scattergl"]
+    assert sum(len(trace.x) for trace in points) == len(coords)  # every point, none sampled
+    assert all(trace.customdata is None and trace.hovertext is None and trace.hoverinfo == "none"
+               for trace in points)
+    sent = json.loads(figure.to_json())
+    assert all(trace["x"]["dtype"] == "f4" and "bdata" in trace["x"] for trace in sent["data"]
+               if trace["type"] == "scattergl")
+    points_json = sum(len(json.dumps(trace)) for trace in sent["data"] if trace["type"] == "scattergl")
+    assert points_json / len(coords) <= 16  # bytes per point sent to the browser
+    assert trace_rows[0] is None and trace_rows[-1] is None  # the density and the cluster names
+    for curve, trace in enumerate(figure.data):
+        if trace.type == "scattergl":
+            np.testing.assert_array_equal(np.asarray(trace.x, dtype=np.float32),
+                                          coords[trace_rows[curve], 0].astype(np.float32))
+    second = next(curve for curve, rows in enumerate(trace_rows) if rows is not None and len(rows) > 5)
+    picked = [{"curve_number": second, "point_index": 3}, {"curve_number": second, "point_index": 5},
+              {"curve_number": 0, "point_index": 7}]  # the density heatmap's cells are not points
+    assert selected_rows(picked, trace_rows) == sorted(trace_rows[second][[3, 5]].tolist())
+    assert selected_rows([{"customdata": [42], "curve_number": 1, "point_index": 0}], trace_rows) == [42]
