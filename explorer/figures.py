@@ -119,11 +119,15 @@ def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd
                                 marker={"color": values, "colorscale": "Viridis", "showscale": True,
                                         "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}))
         trace_rows.append(rows)
+    elif bare:
+        categories = _categories(values, keywords, highlight)
+        figure.add_traces(_bare_category_traces(coords[rows], categories))
+        trace_rows += [rows] + [None] * len(categories)
     else:
         for position, (name, members) in enumerate(_categories(values, keywords, highlight)):
-            colour_value = NOISE_COLOUR if name in ("Unclustered", OTHER_VALUES) else PALETTE[position % len(PALETTE)]
-            figure.add_trace(_trace(coords[rows[members]], rows[members], None if bare else hover[members],
-                                    name=html.escape(name, quote=False), marker={"color": colour_value}))
+            figure.add_trace(_trace(coords[rows[members]], rows[members], hover[members],
+                                    name=html.escape(name, quote=False),
+                                    marker={"color": _category_colour(name, position)}))
             trace_rows.append(rows[members])
     figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
                          margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -131,6 +135,8 @@ def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd
                          # Pan by default: Streamlit lets a click select a point only outside the lasso and box
                          # modes (there plotly reads a click as no selection), which stay one toolbar click away.
                          dragmode="pan", hoverlabel={"align": "left"})
+    if bare:
+        figure.update_layout(legend={"itemclick": False, "itemdoubleclick": False})
     x_range = _bulk_range(coords[rows, 0]) if coords.shape[1] == 2 else None
     y_range = _bulk_range(coords[rows, 1]) if coords.shape[1] == 2 else None
     figure.update_xaxes(visible=False, range=x_range)
@@ -252,6 +258,31 @@ def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
     names = names.where(names.isin(keep), "(other)")
     ordered = [name for name in counts.index if name in keep] + (["(other)"] if (names == "(other)").any() else [])
     return [(name, np.flatnonzero(names.to_numpy() == name)) for name in ordered]
+
+
+def _category_colour(name: str, position: int) -> str:
+    return NOISE_COLOUR if name in ("Unclustered", OTHER_VALUES) else PALETTE[position % len(PALETTE)]
+
+
+def _bare_category_traces(coords: np.ndarray, categories: list[tuple[str, np.ndarray]]) -> list[go.Scattergl]:
+    """A bare map's categories as ONE trace (one WebGL draw call however many clusters: a pan redraws 600 traces
+    several times slower), each point's category a 2-byte code on a stepped colour scale, then one empty trace per
+    category for the legend (its entries do not toggle points: ``legend.itemclick`` is off for bare maps)."""
+    codes = np.empty(len(coords), np.uint16)
+    colours = [_category_colour(name, position) for position, (name, _) in enumerate(categories)]
+    for position, (_, members) in enumerate(categories):
+        codes[members] = position
+    steps = max(len(categories), 1)
+    scale = [[edge, colour] for position, colour in enumerate(colours)
+             for edge in (position / steps, (position + 1) / steps)]
+    points = _trace(coords, np.arange(len(coords)), None, name="points", marker={
+        "color": codes, "colorscale": scale or [[0, PALETTE[0]], [1, PALETTE[0]]], "cmin": -0.5,
+        "cmax": steps - 0.5, "showscale": False})
+    points.showlegend = False
+    legend = [go.Scattergl(x=[None], y=[None], mode="markers", name=html.escape(name, quote=False),
+                           marker={"color": colour, "size": 8}, hoverinfo="skip")
+              for (name, _), colour in zip(categories, colours)]
+    return [points, *legend]
 
 
 def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray | None, *, name: str,
