@@ -50,6 +50,25 @@ def hover_texts(points: pd.DataFrame, *, clusters: list[str] | None = None) -> n
     return np.array(labels, dtype=object)
 
 
+class HoverLabels:
+    """The hover labels of a workspace's points (``hover_texts``), made for the rows asked for when they are asked
+    for: a map draws at most ``MAX_DRAWN`` labelled points, so a million-point workspace never builds a million.
+    Indexed like the (n,) array it stands for: by a row, a slice or an array of rows."""
+
+    def __init__(self, points: pd.DataFrame, clusters: list[str] | None = None) -> None:
+        self.points, self.clusters = points, clusters
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, rows):
+        if isinstance(rows, (int, np.integer)):
+            return self[np.array([rows])][0]
+        chosen = np.arange(len(self.points))[rows]
+        clusters = None if self.clusters is None else [self.clusters[row] for row in chosen]
+        return hover_texts(self.points.iloc[chosen], clusters=clusters)
+
+
 def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
     """Row numbers to draw: all of them, or a fixed random sample above ``limit``."""
     if n <= limit:

@@ -90,7 +90,7 @@ class MapData:
     layout_2d: np.ndarray
     clustering: Clustering
     keywords: ClusterKeywords
-    hover: np.ndarray
+    hover: figures.HoverLabels
     flags: pd.DataFrame | None
 
 
@@ -102,7 +102,7 @@ def map_data(path: str, version: float) -> MapData:
     points = workspace.points()
     flags = workspace.flags()
     return MapData(workspace.manifest, points, workspace.layout(2), saved.clustering, saved.keywords,
-                   figures.hover_texts(points), None if flags is None else flags.table)
+                   figures.HoverLabels(points), None if flags is None else flags.table)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -112,13 +112,13 @@ def layout_problem(path: str, version: float) -> str | None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def map_hover(path: str, version: float, own: tuple[int, int, str] | None) -> np.ndarray:
+def map_hover(path: str, version: float, own: tuple[int, int, str] | None) -> figures.HoverLabels:
     """The Map page's hover labels, naming each point's cluster in the clustering shown (the session's own one
     when ``own`` gives its settings)."""
     data = map_data(path, version)
     shown = reclustering(path, version, *own) if own else None
     labels, keywords = (shown.clustering.labels, shown.keywords) if shown else (data.clustering.labels, data.keywords)
-    return figures.hover_texts(data.points, clusters=[keywords.name(int(label)) for label in labels])
+    return figures.HoverLabels(data.points, clusters=[keywords.name(int(label)) for label in labels])
 
 
 @st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")

@@ -96,3 +96,15 @@ def test_a_bare_map_sends_every_point_as_binary_coordinates_and_its_selection_fi
               {"curve_number": 0, "point_index": 7}]  # the density heatmap's cells are not points
     assert selected_rows(picked, trace_rows) == [3, 150_000]
     assert selected_rows([{"customdata": [42], "curve_number": 1, "point_index": 0}], trace_rows) == [42]
+
+
+def test_hover_labels_made_on_demand_are_the_labels_of_those_rows(small_workspace):
+    from explorer.figures import HoverLabels
+
+    points = small_workspace.points()
+    names = [f"cluster {row % 7}" for row in range(len(points))]
+    every = hover_texts(points, clusters=names)
+    lazy = HoverLabels(points, clusters=names)
+    assert len(lazy) == len(points) and lazy[17] == every[17]
+    np.testing.assert_array_equal(lazy[np.array([399, 0, 5])], every[[399, 0, 5]])
+    np.testing.assert_array_equal(lazy[:12], every[:12])
