@@ -140,8 +140,9 @@ def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd
         trace_rows.append(rows)
     elif bare:
         categories = _categories(values, keywords, highlight)
-        figure.add_traces(_bare_category_traces(coords[rows], categories))
-        trace_rows += [rows] + [None] * len(categories)
+        traces, order = _bare_category_traces(coords[rows], categories)
+        figure.add_traces(traces)
+        trace_rows += [rows[order]] + [None] * len(categories)
     else:
         for position, (name, members) in enumerate(_categories(values, keywords, highlight)):
             figure.add_trace(_trace(coords[rows[members]], rows[members], hover[members],
@@ -283,14 +284,19 @@ def _category_colour(name: str, position: int) -> str:
     return NOISE_COLOUR if name in ("Unclustered", OTHER_VALUES) else PALETTE[position % len(PALETTE)]
 
 
-def _bare_category_traces(coords: np.ndarray, categories: list[tuple[str, np.ndarray]]) -> list[go.Scattergl]:
+def _bare_category_traces(coords: np.ndarray, categories: list[tuple[str, np.ndarray]]
+                          ) -> tuple[list[go.Scattergl], np.ndarray]:
     """A bare map's categories as ONE trace (one WebGL draw call however many clusters: a pan redraws 600 traces
-    several times slower), each point's category a 2-byte code on a stepped colour scale, then one empty trace per
-    category for the legend (its entries do not toggle points: ``legend.itemclick`` is off for bare maps)."""
+    several times slower), each point's category a 2-byte code on a stepped colour scale, grey points first so that
+    they lie beneath, then one empty trace per category for the legend (its entries do not toggle points:
+    ``legend.itemclick`` is off for bare maps). Returns the traces and the order the points are drawn in."""
     codes = np.empty(len(coords), np.uint16)
     colours = [_category_colour(name, position) for position, (name, _) in enumerate(categories)]
     for position, (_, members) in enumerate(categories):
         codes[members] = position
+    grey = np.array([colour == NOISE_COLOUR for colour in colours] or [False])[codes]
+    order = np.argsort(~grey, kind="stable")
+    coords, codes = coords[order], codes[order]
     steps = max(len(categories), 1)
     scale = [[edge, colour] for position, colour in enumerate(colours)
              for edge in (position / steps, (position + 1) / steps)]
@@ -301,7 +307,7 @@ def _bare_category_traces(coords: np.ndarray, categories: list[tuple[str, np.nda
     legend = [go.Scattergl(x=[None], y=[None], mode="markers", name=html.escape(name, quote=False),
                            marker={"color": colour, "size": 8}, hoverinfo="skip")
               for (name, _), colour in zip(categories, colours)]
-    return [points, *legend]
+    return [points, *legend], order
 
 
 def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray | None, *, name: str,

@@ -77,8 +77,11 @@ def test_a_bare_map_sends_every_point_as_binary_coordinates_and_its_selection_fi
     [curve] = [curve for curve, trace in enumerate(figure.data) if trace.name == "points"]
     points = figure.data[curve]
     assert len(points.x) == len(coords) and points.customdata is None and points.hovertext is None
-    np.testing.assert_array_equal(trace_rows[curve], np.arange(len(coords)))  # every point, none sampled
-    np.testing.assert_array_equal(np.asarray(points.x), coords[:, 0].astype(np.float32))
+    drawn = trace_rows[curve]
+    np.testing.assert_array_equal(np.sort(drawn), np.arange(len(coords)))  # every point, none sampled
+    np.testing.assert_array_equal(np.asarray(points.x), coords[drawn, 0].astype(np.float32))
+    noise = int((labels == -1).sum())
+    assert (labels[drawn[:noise]] == -1).all()  # grey first, beneath the clusters
     sent = json.loads(figure.to_json())["data"][curve]
     assert sent["x"]["dtype"] == "f4" and sent["y"]["dtype"] == "f4" and sent["marker"]["color"]["dtype"] == "u2"
     assert len(json.dumps(sent)) / len(coords) <= 16  # bytes per point sent to the browser
@@ -89,12 +92,12 @@ def test_a_bare_map_sends_every_point_as_binary_coordinates_and_its_selection_fi
     codes = np.asarray(points.marker.color)
     for code in (0, 5, len(names) - 1):
         cluster = sorted(set(labels.tolist()), key=lambda c: (c == -1, c))[code]
-        assert set(codes[labels == cluster].tolist()) == {code}
+        assert set(codes[labels[drawn] == cluster].tolist()) == {code}
         assert points.marker.colorscale[2 * code][1] == legend[code].marker.color
     assert figure.layout.legend.itemclick is False
     picked = [{"curve_number": curve, "point_index": 3}, {"curve_number": curve, "point_index": 150_000},
               {"curve_number": 0, "point_index": 7}]  # the density heatmap's cells are not points
-    assert selected_rows(picked, trace_rows) == [3, 150_000]
+    assert selected_rows(picked, trace_rows) == sorted([int(drawn[3]), int(drawn[150_000])])
     assert selected_rows([{"customdata": [42], "curve_number": 1, "point_index": 0}], trace_rows) == [42]
 
 
