@@ -339,3 +339,65 @@ def test_a_build_cancelled_from_the_page_leaves_the_workspace_it_would_replace(a
     assert (previous.path / MANIFEST).read_bytes() == manifest
     assert Workspace.open(previous.path).manifest.n_points == 400
     assert not [path.name for path in root.iterdir() if ".building-" in path.name]
+
+
+def test_a_quarter_million_points_are_all_drawn_and_a_box_selects_the_right_rows(app_url, page, data_dir, tweets,
+                                                                                   tweet_vectors):
+    """250,000 points (the 400 fixture tweets' real vectors, each copied 625 times with a little noise: no model),
+    built as any workspace is (the map fitted on a sample), drawn whole; a box selection lists exactly the points
+    inside it, and the biggest cluster's name is on the map."""
+    import numpy as np
+
+    from explorer.config import BuildConfig
+    from explorer.ingest import IngestConfig
+    from explorer.pipeline import build_workspace
+
+    copies = 625
+    rng = np.random.default_rng(0)
+    vectors = np.repeat(tweet_vectors.vectors, copies, axis=0)
+    vectors = vectors + rng.normal(0, 0.03, vectors.shape).astype(np.float32)  # copies stay below 0.95 cosine
+    table = pd.DataFrame({"text": np.repeat(tweets.head(400)["text"].to_numpy(), copies)})
+    workspace = build_workspace(table, BuildConfig(IngestConfig("text")), data_dir / "workspaces" / "quarter-million",
+                                source="fixture", vectors=vectors)
+    layout, labels = workspace.layout(2), workspace.clustering().clustering.labels
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(app_url)
+    page.get_by_text("Workspace", exact=True).first.wait_for(timeout=120_000)
+    page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
+    page.get_by_role("option", name="quarter-million").click()
+    page.get_by_role("heading", name="Map of quarter-million").wait_for(timeout=300_000)
+    page.get_by_text("Drawing all 250,000 points").wait_for(timeout=300_000)
+    page.wait_for_function("""() => {
+      const chart = document.querySelector('.js-plotly-plot');
+      return chart && chart._fullData && chart.querySelector('canvas') &&
+        chart._fullData.some(trace => trace.name === 'points' && trace.x.length === 250000);
+    }""", timeout=300_000)
+    biggest = workspace.clustering().keywords.keywords[int(np.bincount(labels[labels >= 0]).argmax())][0]
+    assert biggest in " ".join(page.locator(".js-plotly-plot .textpoint").first.locator("..").all_text_contents())
+
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    plot.hover()
+    page.locator("[data-title='Box Select']").first.click()
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    corners = [(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3),
+               (box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7)]
+    page.mouse.move(*corners[0])
+    page.mouse.down()
+    page.mouse.move(*corners[1], steps=6)
+    page.mouse.up()
+    heading = page.get_by_text("selected points", exact=False).first
+    heading.wait_for(timeout=120_000)
+    shown = int(heading.text_content().split(" selected")[0].replace(",", ""))
+    # The box as plotly kept it, in the map's coordinates: the rows listed must be exactly the points inside it.
+    selection = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.selections[0]")
+    x_low, x_high = sorted([selection["x0"], selection["x1"]])
+    y_low, y_high = sorted([selection["y0"], selection["y1"]])
+    inside = ((layout[:, 0] >= x_low) & (layout[:, 0] <= x_high) & (layout[:, 1] >= y_low)
+              & (layout[:, 1] <= y_high))
+    expected = int(inside.sum())
+    assert expected > 100
+    # A point exactly on the box's edge may fall either way (float32 on the GPU against float32 here).
+    assert abs(shown - expected) <= 3, (shown, expected)
+    assert dialogs == []
