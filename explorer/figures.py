@@ -134,9 +134,13 @@ def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd
     if continuous is None:
         continuous = keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
     if continuous:
+        colour_bar = {"title": {"text": html.escape(str(colour.name), quote=False)}}
+        marker = {"color": values, "colorscale": "Viridis", "showscale": True, "colorbar": colour_bar}
+        if bare:
+            shades = _quantised_colours(values.astype(np.float64))
+            marker.update(shades, colorbar={**colour_bar, **shades["colorbar"]})
         figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name), quote=False),
-                                marker={"color": values, "colorscale": "Viridis", "showscale": True,
-                                        "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}))
+                                marker=marker))
         trace_rows.append(rows)
     elif bare:
         categories = _categories(values, keywords, highlight)
@@ -278,6 +282,22 @@ def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
     names = names.where(names.isin(keep), "(other)")
     ordered = [name for name in counts.index if name in keep] + (["(other)"] if (names == "(other)").any() else [])
     return [(name, np.flatnonzero(names.to_numpy() == name)) for name in ordered]
+
+
+COLOUR_STEPS = 65_535
+
+
+def _quantised_colours(values: np.ndarray) -> dict:
+    """A bare map's numbers as 2-byte steps between their minimum and maximum (65,536 shades: more than the eye
+    tells apart), with the colour bar labelled in the numbers themselves; missing values at the minimum."""
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    span = (high - low) or 1.0
+    steps = np.round((np.nan_to_num(values, nan=low) - low) / span * COLOUR_STEPS).astype(np.uint16)
+    ticks = np.linspace(0, COLOUR_STEPS, 5)
+    return {"color": steps, "cmin": 0, "cmax": COLOUR_STEPS,
+            "colorbar": {"tickvals": ticks.tolist(), "ticktext": [f"{low + span * tick / COLOUR_STEPS:.3g}"
+                                                                  for tick in ticks]}}
 
 
 def _category_colour(name: str, position: int) -> str:

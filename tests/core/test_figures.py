@@ -111,3 +111,20 @@ def test_hover_labels_made_on_demand_are_the_labels_of_those_rows(small_workspac
     assert len(lazy) == len(points) and lazy[17] == every[17]
     np.testing.assert_array_equal(lazy[np.array([399, 0, 5])], every[[399, 0, 5]])
     np.testing.assert_array_equal(lazy[:12], every[:12])
+
+
+def test_a_bare_map_coloured_by_numbers_sends_them_as_2_byte_shades(small_workspace):
+    import json
+
+    from explorer.figures import map_figure_and_rows, selected_rows
+
+    coords = np.tile(small_workspace.layout(2), (300, 1))
+    scores = np.linspace(0, 1, len(coords))
+    figure, trace_rows = map_figure_and_rows(coords, None, pd.Series(scores, name="outlier score"), title="t")
+    [sent] = [trace for trace in json.loads(figure.to_json())["data"] if trace["type"] == "scattergl"]
+    assert sent["marker"]["color"]["dtype"] == "u2" and sent["x"]["dtype"] == "f4"
+    assert len(json.dumps(sent)) / len(coords) <= 16
+    steps = np.asarray(figure.data[0].marker.color, dtype=float)
+    np.testing.assert_allclose(steps / 65_535, scores, atol=1e-5)  # each score's shade, to 1/65,535
+    assert figure.data[0].marker.colorbar.ticktext == ("0", "0.25", "0.5", "0.75", "1")
+    assert selected_rows([{"curve_number": 0, "point_index": 11}], trace_rows) == [11]
