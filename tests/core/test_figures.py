@@ -74,30 +74,25 @@ def test_a_bare_map_sends_every_point_as_binary_coordinates_and_its_selection_fi
     keywords = small_workspace.clustering().keywords
     figure, trace_rows = map_figure_and_rows(coords, None, pd.Series(labels), title="t", keywords=keywords,
                                              density=True)
-    [curve] = [curve for curve, trace in enumerate(figure.data) if trace.name == "points"]
-    points = figure.data[curve]
-    assert len(points.x) == len(coords) and points.customdata is None and points.hovertext is None
-    drawn = trace_rows[curve]
-    np.testing.assert_array_equal(np.sort(drawn), np.arange(len(coords)))  # every point, none sampled
-    np.testing.assert_array_equal(np.asarray(points.x), coords[drawn, 0].astype(np.float32))
-    noise = int((labels == -1).sum())
-    assert (labels[drawn[:noise]] == -1).all()  # grey first, beneath the clusters
-    sent = json.loads(figure.to_json())["data"][curve]
-    assert sent["x"]["dtype"] == "f4" and sent["y"]["dtype"] == "f4" and sent["marker"]["color"]["dtype"] == "u2"
-    assert len(json.dumps(sent)) / len(coords) <= 16  # bytes per point sent to the browser
-    # Each point's colour code is its cluster's legend entry, and that entry's colour is its step on the scale.
-    legend = [trace for trace in figure.data[curve + 1:] if trace.type == "scattergl"]
-    names = [keywords.name(int(cluster)) for cluster in sorted(set(labels.tolist()), key=lambda c: (c == -1, c))]
-    assert [trace.name for trace in legend] == names
-    codes = np.asarray(points.marker.color)
-    for code in (0, 5, len(names) - 1):
-        cluster = sorted(set(labels.tolist()), key=lambda c: (c == -1, c))[code]
-        assert set(codes[labels[drawn] == cluster].tolist()) == {code}
-        assert points.marker.colorscale[2 * code][1] == legend[code].marker.color
-    assert figure.layout.legend.itemclick is False
-    picked = [{"curve_number": curve, "point_index": 3}, {"curve_number": curve, "point_index": 150_000},
+    points = [(curve, trace) for curve, trace in enumerate(figure.data) if trace.type == "scattergl"]
+    assert sum(len(trace.x) for _, trace in points) == len(coords)  # every point, none sampled
+    assert all(trace.customdata is None and trace.hovertext is None and trace.hoverinfo == "none"
+               for _, trace in points)
+    for curve, trace in points:
+        np.testing.assert_array_equal(np.asarray(trace.x), coords[trace_rows[curve], 0].astype(np.float32))
+        assert set(labels[trace_rows[curve]].tolist()) == {labels[trace_rows[curve][0]]}  # one cluster a trace
+    assert trace_rows[0] is None and trace_rows[-1] is None  # the density and the cluster names
+    assert figure.data[1].name == "Unclustered"  # grey first, beneath the clusters
+    legend = sorted((trace.legendrank, trace.name) for _, trace in points)
+    assert legend[-1][1] == "Unclustered" and legend[0][1] == keywords.name(int(labels[labels >= 0].min()))
+    sent = json.loads(figure.to_json())["data"]
+    assert all(trace["x"]["dtype"] == "f4" and "bdata" in trace["x"] for trace in sent if trace["type"] == "scattergl")
+    points_json = sum(len(json.dumps(trace)) for trace in sent if trace["type"] == "scattergl")
+    assert points_json / len(coords) <= 16  # bytes per point sent to the browser
+    second = next(curve for curve, rows in enumerate(trace_rows) if rows is not None and len(rows) > 5)
+    picked = [{"curve_number": second, "point_index": 3}, {"curve_number": second, "point_index": 5},
               {"curve_number": 0, "point_index": 7}]  # the density heatmap's cells are not points
-    assert selected_rows(picked, trace_rows) == sorted([int(drawn[3]), int(drawn[150_000])])
+    assert selected_rows(picked, trace_rows) == sorted(trace_rows[second][[3, 5]].tolist())
     assert selected_rows([{"customdata": [42], "curve_number": 1, "point_index": 0}], trace_rows) == [42]
 
 

@@ -371,7 +371,8 @@ def test_a_quarter_million_points_are_all_drawn_and_a_box_selects_the_right_rows
     page.wait_for_function("""() => {
       const chart = document.querySelector('.js-plotly-plot');
       return chart && chart._fullData && chart.querySelector('canvas') &&
-        chart._fullData.some(trace => trace.name === 'points' && trace.x.length === 250000);
+        chart._fullData.filter(trace => trace.type === 'scattergl')
+          .reduce((sum, trace) => sum + trace.x.length, 0) === 250000;
     }""", timeout=300_000)
     biggest = workspace.clustering().keywords.keywords[int(np.bincount(labels[labels >= 0]).argmax())][0]
     assert biggest in " ".join(page.locator(".js-plotly-plot .textpoint").first.locator("..").all_text_contents())
