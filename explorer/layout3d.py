@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.map_building import graph_or_none, layouts_or_pca, sampled_layouts
+from explorer.map_building import layouts_again
 from explorer.workspace import Workspace
 from explorer.workspace.writer import write_layout
 
@@ -16,12 +16,7 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
     if existing is not None:
         return existing
     config, fitted = workspace.manifest.config, workspace.map_sample()
-    embeddings = workspace.embeddings()
-    if fitted is not None:
-        [points] = sampled_layouts(embeddings, fitted, [(3, config.layout)], index_config=config.index)
-    else:
-        knn = workspace.knn()
-        [points] = layouts_or_pca(graph_or_none(knn, embeddings.vectors, config.layout), embeddings.vectors,
-                                  [(3, config.layout)], knn.metric)
+    [points] = layouts_again(workspace.embeddings(), workspace.knn, [(3, config.layout)], fitted=fitted,
+                             index_config=config.index)
     write_layout(workspace.path, points, config.layout)
     return points

@@ -161,6 +161,19 @@ def sampled_layouts(embeddings: Embeddings, fitted: np.ndarray, requests: Reques
     return whole
 
 
+def layouts_again(embeddings: Embeddings, knn_of: Callable[[], Neighbors], requests: Requests, *,
+                  fitted: np.ndarray | None = None, index_config: IndexConfig = IndexConfig(),
+                  progress: StageProgress | None = None) -> list[np.ndarray]:
+    """Layouts of vectors mapped before (a saved workspace's), made as its build made them: fitted on the ``fitted``
+    rows with the rest placed when its map was sampled, else from its saved k-NN graph, ``knn_of()`` (read only
+    then). One (n, dims) layout per request."""
+    progress = progress or (lambda *report: None)
+    if fitted is not None:
+        return sampled_layouts(embeddings, fitted, requests, index_config=index_config, progress=progress)
+    knn = knn_of()
+    return _full_layouts(knn, embeddings, knn.metric, requests, progress, {})
+
+
 def graph_or_none(knn: Neighbors, vectors: np.ndarray, config: LayoutConfig) -> FuzzyGraph | None:
     """The shared UMAP graph, or None when there are too few distinct vectors for UMAP."""
     if distinct_count(vectors) < MIN_POINTS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.label import document_terms
-from explorer.map_building import StageProgress, cluster_and_label, graph_or_none, layouts_or_pca, sampled_layouts
+from explorer.map_building import StageProgress, cluster_and_label, layouts_again
 from explorer.recluster import Reclustering, save_clusters
 from explorer.reduce import cluster_layout_config
 from explorer.workspace import Workspace, files
@@ -37,16 +37,9 @@ def rebuild_map(workspace: Workspace, *, progress: StageProgress | None = None) 
     was fitted on one), then the clusters, their keywords and the outlier flags; write them over the old ones."""
     progress = progress or (lambda *report: None)
     config, fitted = workspace.manifest.config, workspace.map_sample()
-    embeddings = workspace.embeddings()
     requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
-    if fitted is None:
-        knn = workspace.knn()
-        description = "Computing the 2-D map and the 5-D clustering layout (UMAP)"
-        display, points = layouts_or_pca(graph_or_none(knn, embeddings.vectors, config.layout), embeddings.vectors,
-                                         requests, knn.metric, lambda fraction: progress(description, fraction))
-    else:
-        display, points = sampled_layouts(embeddings, fitted, requests, index_config=config.index,
-                                          progress=progress)
+    display, points = layouts_again(workspace.embeddings(), workspace.knn, requests, fitted=fitted,
+                                    index_config=config.index, progress=progress)
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering, keywords = cluster_and_label(document_terms(workspace.texts()), points, config.cluster,
                                              fitted=fitted)

@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -129,7 +130,7 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
 
 
 def _embed_on_ray(corpus: Corpus, encoder: Encoder, config: BuildConfig, out: Path, ray: RayConfig,
-                  progress) -> tuple[Embeddings, list[str]]:
+                  progress: Callable[[int, int], None]) -> tuple[Embeddings, list[str]]:
     """The corpus's vectors from encoder actors on Ray, and the sentence that says where they were made."""
     from explorer.ray_embedding import embed_on_ray
 
