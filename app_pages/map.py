@@ -12,17 +12,18 @@ from explorer.figures import (
     MAP_CONFIG,
     MAX_CATEGORIES,
     MAX_DRAWN,
-    MAX_DRAWN_BARE,
     OTHER_VALUES,
-    map_figure_and_rows,
+    map_figure,
     selected_rows,
 )
 from explorer.linked_charts import column_chart
+from explorer.point_map import MAX_POINTS, point_map_data
 from explorer.sample import sample_workspace_path
 from explorer.workspace import build_running, read_progress
 from ui import cache, state, writes
 from ui.linked import chart_picks, draw_charts, hand_selection
 from ui.navigation import quality_page, search_page
+from ui.point_map import point_map
 from ui.safe import md
 from ui.widgets import download_csv, open_workspace, show_table
 
@@ -128,12 +129,12 @@ if problem:
                 state.keep_own_clustering(path, int(row["min_cluster_size"]), int(row["min_samples"]), selection)
                 st.rerun()
 
-bare = len(data.points) > MAX_DRAWN and not three_d
-if bare:
-    drawn = min(len(data.points), MAX_DRAWN_BARE)
+webgl = len(data.points) > MAX_DRAWN and not three_d
+if webgl:
+    drawn = min(len(data.points), MAX_POINTS)
     st.caption(f"Drawing {'all' if drawn == len(data.points) else 'a fixed random sample of'} {drawn:,} points"
-               f"{'' if drawn == len(data.points) else f' of {len(data.points):,}'}. Above {MAX_DRAWN:,} points the "
-               "map carries no hover labels (they would not fit in the browser): click a point, or lasso some, to "
+               f"{'' if drawn == len(data.points) else f' of {len(data.points):,}'} in WebGL. Above {MAX_DRAWN:,} "
+               "points the texts stay on the server: hover a point for its category, click it or lasso some to "
                "read them in the table below.")
 elif len(data.points) > MAX_DRAWN:
     st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points (3-D).")
@@ -175,20 +176,26 @@ if picked_rows is not None:
     title = f"{manifest.name} · {len(picked_rows):,} points picked in the charts"
     st.caption(f"The map shows the {len(picked_rows):,} points in the bars picked in the charts; click an empty "
                f"part of each chart (or double-click it) to colour by {md(colour_by)} again.")
-hover = None if bare else cache.map_hover(str(path), version, own)
-figure, trace_rows = map_figure_and_rows(coords, hover, colour, title=title, keywords=keywords, rows=shown,
-                                         on_map_labels=names_on_map, highlight=highlight, density=density)
-if picked_rows is not None:
-    figure.update_traces(name=NOT_PICKED, selector={"name": OTHER_VALUES})
-event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                        width="stretch", config=MAP_CONFIG)
+if webgl:
+    drawing = point_map_data(coords, colour, keywords=keywords, rows=shown, highlight=highlight, density=density,
+                             names=names_on_map)
+    if picked_rows is not None:
+        drawing = drawing.with_category_renamed(OTHER_VALUES, NOT_PICKED)
+    selected = point_map(drawing, title=title, key=f"point map {path}")
+else:
+    figure = map_figure(coords, cache.map_hover(str(path), version, own), colour, title=title, keywords=keywords,
+                        rows=shown, on_map_labels=names_on_map, highlight=highlight, density=density)
+    if picked_rows is not None:
+        figure.update_traces(name=NOT_PICKED, selector={"name": OTHER_VALUES})
+    event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            width="stretch", config=MAP_CONFIG)
+    selected = selected_rows(event.selection.points)
 
 table = data.points.assign(cluster=[cluster_keywords.name(int(c)) for c in labels],
                            outlier_score=clustering.outlier_scores,
                            x=data.layout_2d[:, 0], y=data.layout_2d[:, 1])
 if data.flags is not None:
     table = pd.concat([table, data.flags.reset_index(drop=True)], axis=1)
-selected = selected_rows(event.selection.points, trace_rows)
 from_charts = not selected and picked_rows is not None
 if from_charts:
     selected = picked_rows.tolist()

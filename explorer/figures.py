@@ -14,11 +14,6 @@ from explorer.types import ClusterKeywords
 
 MAX_DRAWN = 100_000
 """The most points drawn with hover labels (a fixed random sample above it)."""
-MAX_DRAWN_BARE = 1_000_000
-"""The most points a bare map draws: no hover labels or row numbers per point, only float32 coordinates in
-plotly's binary arrays (about 11 bytes a point), so that a million points reach the browser. plotly draws a
-``Scattergl`` figure's traces in one batch: one trace per cluster redraws as fast as one trace for all (measured at
-250k), and keeps the legend's clicks."""
 MAP_CONFIG = {"scrollZoom": True, "displaylogo": False}
 """plotly's chart options for maps: the scroll wheel zooms."""
 MAX_CATEGORIES = 24
@@ -78,42 +73,21 @@ def drawn_rows(n: int, *, limit: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
+def selected_rows(points: list[dict]) -> list[int]:
+    """The map rows of a plotly selection's points: every map trace carries its rows as ``customdata``."""
+    return sorted({int(np.ravel(point["customdata"])[0]) for point in points if "customdata" in point})
+
+
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
                continuous: bool | None = None, on_map_labels: bool = True,
                highlight: list[str] | None = None, density: bool = False) -> go.Figure:
-    """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers); see
-    :func:`map_figure_and_rows`."""
-    return map_figure_and_rows(coords, hover, colour, title=title, keywords=keywords, rows=rows,
-                               continuous=continuous, on_map_labels=on_map_labels, highlight=highlight,
-                               density=density)[0]
-
-
-def selected_rows(points: list[dict], trace_rows: list[np.ndarray | None]) -> list[int]:
-    """The map rows of a plotly selection's points: each point's row number (``customdata``) where the figure
-    carries them, else its trace's rows at its index (a bare map)."""
-    found = set()
-    for point in points:
-        if "customdata" in point:
-            found.add(int(np.ravel(point["customdata"])[0]))
-        elif "curve_number" in point and "point_index" in point:
-            members = trace_rows[point["curve_number"]] if point["curve_number"] < len(trace_rows) else None
-            if members is not None:
-                found.add(int(members[point["point_index"]]))
-    return sorted(found)
-
-
-def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd.Series, *, title: str,
-                        keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
-                        continuous: bool | None = None, on_map_labels: bool = True,
-                        highlight: list[str] | None = None, density: bool = False
-                        ) -> tuple[go.Figure, list[np.ndarray | None]]:
-    """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers), and the rows
-    each trace draws (None for traces that are not points), for :func:`selected_rows`.
+    """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers), each point
+    with its hover label and its row (for :func:`selected_rows`).
 
     Args:
         coords: (n, 2) or (n, 3) layout.
-        hover: (n,) escaped hover labels, from ``hover_texts``.
+        hover: (n,) escaped hover labels, from ``hover_texts`` (or ``HoverLabels``).
         colour: (n,) values to colour by; cluster ids when ``keywords`` is given.
         rows: which rows to draw (default: all, or a sample above MAX_DRAWN).
         continuous: colour numbers on a scale (default: when they take more than MAX_CATEGORIES values).
@@ -124,44 +98,33 @@ def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd
             (not only the drawn sample), under the points (2-D only).
     """
     every = np.arange(len(coords)) if rows is None else rows
-    bare = hover is None
-    rows = drawn_rows(len(coords), limit=MAX_DRAWN_BARE if bare else MAX_DRAWN) if rows is None else rows
-    hover = None if bare else hover[rows]
+    rows = drawn_rows(len(coords)) if rows is None else rows
+    hover = hover[rows]
     figure = go.Figure()
-    trace_rows: list[np.ndarray | None] = []
     if density and coords.shape[1] == 2:
         figure.add_trace(density_trace(coords[every]))
-        trace_rows.append(None)
     values = colour.to_numpy()[rows]
     if continuous is None:
         continuous = keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
     if continuous:
         colour_bar = {"title": {"text": html.escape(str(colour.name), quote=False)}}
         marker = {"color": values, "colorscale": "Viridis", "showscale": True, "colorbar": colour_bar}
-        if bare:
-            shades = _quantised_colours(values.astype(np.float64))
-            marker.update(shades, colorbar={**colour_bar, **shades["colorbar"]})
         figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name), quote=False),
                                 marker=marker))
-        trace_rows.append(rows)
     else:
-        categories = list(enumerate(_categories(values, keywords, highlight)))
-        if bare:  # grey categories first, beneath the others (the legend keeps its order)
-            categories.sort(key=lambda item: _category_colour(item[1][0], item[0]) != NOISE_COLOUR)
-        for position, (name, members) in categories:
-            trace = _trace(coords[rows[members]], rows[members], None if bare else hover[members],
-                           name=html.escape(name, quote=False), marker={"color": _category_colour(name, position)})
+        for position, (name, members) in enumerate(_categories(values, keywords, highlight)):
+            trace = _trace(coords[rows[members]], rows[members], hover[members],
+                           name=html.escape(name, quote=False), marker={"color": category_colour(name, position)})
             trace.legendrank = 1000 + position
             figure.add_trace(trace)
-            trace_rows.append(rows[members])
     figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
                          margin={"l": 10, "r": 10, "t": 50, "b": 10},
                          legend={"itemsizing": "constant", "font": {"size": 11}},
                          # Pan by default: Streamlit lets a click select a point only outside the lasso and box
                          # modes (there plotly reads a click as no selection), which stay one toolbar click away.
                          dragmode="pan", hoverlabel={"align": "left"})
-    x_range = _bulk_range(coords[rows, 0]) if coords.shape[1] == 2 else None
-    y_range = _bulk_range(coords[rows, 1]) if coords.shape[1] == 2 else None
+    x_range = bulk_range(coords[rows, 0]) if coords.shape[1] == 2 else None
+    y_range = bulk_range(coords[rows, 1]) if coords.shape[1] == 2 else None
     figure.update_xaxes(visible=False, range=x_range)
     figure.update_yaxes(visible=False, range=y_range)
     if keywords is not None and coords.shape[1] == 2 and on_map_labels:
@@ -174,8 +137,7 @@ def map_figure_and_rows(coords: np.ndarray, hover: np.ndarray | None, colour: pd
             text=[f"<b>{html.escape(label.text, quote=False)}</b>" for label in placed], hoverinfo="skip",
             textfont={"size": [label.size for label in placed], "color": "rgba(20,20,20,0.9)", "shadow": "auto"},
             showlegend=False))
-        trace_rows.append(None)
-    return figure, trace_rows
+    return figure
 
 
 MAX_MAP_LABELS = 40
@@ -194,38 +156,48 @@ class MapLabel:
     size: float
 
 
+def cluster_names(coords: np.ndarray, labels: np.ndarray, keywords: ClusterKeywords, *,
+                  limit: int | None = None) -> list[MapLabel]:
+    """Every cluster's name (its top three keywords; noise and clusters without keywords have none), biggest first
+    and at most ``limit``: at the median of its points, the font sized by the square root of its share of the
+    biggest cluster's points (``LABEL_FONT``)."""
+    clustered = np.flatnonzero(labels >= 0)
+    if not len(clustered):
+        return []
+    order = clustered[np.argsort(labels[clustered], kind="stable")]
+    ids, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
+    biggest = counts.max()
+    names = []
+    for position in np.argsort(-counts, kind="stable"):
+        words = keywords.keywords.get(int(ids[position]), [])[:3]
+        if not words:
+            continue
+        members = coords[order[starts[position]:starts[position] + counts[position]]]
+        x, y = (float(value) for value in np.median(members[:, :2], axis=0))
+        size = LABEL_FONT[0] + (LABEL_FONT[1] - LABEL_FONT[0]) * float(np.sqrt(counts[position] / biggest))
+        names.append(MapLabel(int(ids[position]), ", ".join(words), x, y, size))
+        if limit is not None and len(names) == limit:
+            break
+    return names
+
+
 def cluster_labels(coords: np.ndarray, labels: np.ndarray, keywords: ClusterKeywords, *,
                    max_labels: int = MAX_MAP_LABELS, width_px: float = 600, height_px: float = 590,
                    ranges: tuple[list[float], list[float]] | None = None) -> list[MapLabel]:
-    """The biggest clusters' names placed at their points' median, biggest first, each kept only where its box
-    (estimated from the font size, the plot's size in pixels and the axes' ranges) overlaps no bigger cluster's
-    label; noise is never labelled."""
-    clustered = labels >= 0
-    if not clustered.any():
-        return []
-    ids, counts = np.unique(labels[clustered], return_counts=True)
-    order = np.argsort(-counts, kind="stable")
+    """The biggest clusters' names (:func:`cluster_names`), each kept only where its box (estimated from the font
+    size, the plot's size in pixels and the axes' ranges) overlaps no bigger cluster's label."""
     x_range, y_range = ranges or ([coords[:, 0].min(), coords[:, 0].max()], [coords[:, 1].min(), coords[:, 1].max()])
     per_px_x = max(x_range[1] - x_range[0], 1e-9) / width_px
     per_px_y = max(y_range[1] - y_range[0], 1e-9) / height_px
     placed: list[tuple[MapLabel, float, float]] = []
-    biggest = counts.max()
-    for position in order:
-        cluster = int(ids[position])
-        words = keywords.keywords.get(cluster, [])[:3]
-        if not words:
-            continue
-        text = ", ".join(words)
-        size = LABEL_FONT[0] + (LABEL_FONT[1] - LABEL_FONT[0]) * float(np.sqrt(counts[position] / biggest))
-        members = coords[labels == cluster]
-        x, y = (float(value) for value in np.median(members, axis=0))
-        half_width, half_height = 0.3 * size * len(text) * per_px_x, 0.7 * size * per_px_y
+    for label in cluster_names(coords, labels, keywords):
+        half_width, half_height = 0.3 * label.size * len(label.text) * per_px_x, 0.7 * label.size * per_px_y
         # Kept inside the frame: a label at the edge is moved in rather than cut.
-        x = min(max(x, x_range[0] + half_width), max(x_range[1] - half_width, x_range[0] + half_width))
-        if any(abs(x - other.x) < half_width + other_width and abs(y - other.y) < half_height + other_height
+        x = min(max(label.x, x_range[0] + half_width), max(x_range[1] - half_width, x_range[0] + half_width))
+        if any(abs(x - other.x) < half_width + other_width and abs(label.y - other.y) < half_height + other_height
                for other, other_width, other_height in placed):
             continue
-        placed.append((MapLabel(cluster, text, x, y, size), half_width, half_height))
+        placed.append((MapLabel(label.cluster, label.text, x, label.y, label.size), half_width, half_height))
         if len(placed) == max_labels:
             break
     return [label for label, _, _ in placed]
@@ -237,19 +209,46 @@ DENSITY_SMOOTHING = 1.5
 DENSITY_COLOURS = [[0.0, "rgba(198,219,239,0.0)"], [0.02, "rgba(198,219,239,0.6)"], [1.0, "rgba(8,48,107,0.9)"]]
 
 
-def density_trace(coords: np.ndarray, *, bins: int = DENSITY_BINS) -> go.Heatmap:
-    """The points' density as a ``bins`` x ``bins`` grid of counts, Gaussian-smoothed and shaded on a log scale
-    (a fixed size in the browser however many points there are); empty areas stay transparent."""
+@dataclass(frozen=True)
+class DensityGrid:
+    """How many points lie in each cell of a ``bins`` x ``bins`` grid over the map, Gaussian-smoothed, on a log
+    scale (``log1p``).
+
+    Attributes:
+        shade: (bins, bins) smoothed log counts, indexed [x cell, y cell].
+        x_edges, y_edges: (bins + 1,) cell edges.
+    """
+
+    shade: np.ndarray
+    x_edges: np.ndarray
+    y_edges: np.ndarray
+
+    def at(self, coords: np.ndarray) -> np.ndarray:
+        """(n,) the shade of the cell each point lies in."""
+        cells = [np.clip(np.searchsorted(edges, coords[:, axis], side="right") - 1, 0, len(edges) - 2)
+                 for axis, edges in enumerate((self.x_edges, self.y_edges))]
+        return self.shade[cells[0], cells[1]]
+
+
+def density_grid(coords: np.ndarray, *, bins: int = DENSITY_BINS) -> DensityGrid:
+    """The density of the (n, 2) points on a grid (see :class:`DensityGrid`)."""
     from scipy.ndimage import gaussian_filter
 
     counts, x_edges, y_edges = np.histogram2d(coords[:, 0], coords[:, 1], bins=bins)
     smoothed = gaussian_filter(counts, DENSITY_SMOOTHING)  # reflected at the edges: the total is kept
-    return go.Heatmap(z=np.log1p(smoothed).T, x=(x_edges[:-1] + x_edges[1:]) / 2,
-                      y=(y_edges[:-1] + y_edges[1:]) / 2, colorscale=DENSITY_COLOURS, showscale=False,
+    return DensityGrid(np.log1p(smoothed), x_edges, y_edges)
+
+
+def density_trace(coords: np.ndarray, *, bins: int = DENSITY_BINS) -> go.Heatmap:
+    """The points' density (:func:`density_grid`) as a heat map under the points (a fixed size in the browser
+    however many points there are); empty areas stay transparent."""
+    grid = density_grid(coords, bins=bins)
+    return go.Heatmap(z=grid.shade.T, x=(grid.x_edges[:-1] + grid.x_edges[1:]) / 2,
+                      y=(grid.y_edges[:-1] + grid.y_edges[1:]) / 2, colorscale=DENSITY_COLOURS, showscale=False,
                       hoverinfo="skip", name="density", zsmooth="best")
 
 
-def _bulk_range(values: np.ndarray) -> list[float] | None:
+def bulk_range(values: np.ndarray) -> list[float] | None:
     """Axis range framing the bulk of the points (0.5th to 99.5th percentile, padded) when a few far outliers
     would otherwise squash it into a ball (they stay a pan or a zoom-out away); None (plotly's own range) else."""
     if len(values) < 50:
@@ -262,58 +261,49 @@ def _bulk_range(values: np.ndarray) -> list[float] | None:
     return [float(low - pad), float(high + pad)]
 
 
-def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
-                highlight: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
-    """(legend name, member positions) per category, noise/missing last, rare categories pooled (or, with
-    ``highlight``, those values each on its own and every other value pooled)."""
-    labels = pd.Series(values)
+def category_codes(values: np.ndarray, keywords: ClusterKeywords | None,
+                   highlight: list[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """The legend's category names (noise/missing last, rare categories pooled, or, with ``highlight``, those values
+    each on its own and every other value pooled as OTHER_VALUES) and (n,) each value's position among them."""
     if keywords is not None:
-        order = sorted(labels.unique(), key=lambda cluster: (cluster == -1, cluster))
-        return [(keywords.name(int(c)), np.flatnonzero(labels.to_numpy() == c)) for c in order]
+        clusters, codes = np.unique(np.asarray(values, dtype=np.int64), return_inverse=True)
+        order = sorted(range(len(clusters)), key=lambda position: (clusters[position] == -1, clusters[position]))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return [keywords.name(int(clusters[position])) for position in order], rank[codes]
+    labels = pd.Series(values)
     names = labels.astype(str).where(labels.notna(), "(missing)")
     if highlight is not None:
         present = [name for name in dict.fromkeys(highlight) if (names == name).any()]
-        rest = np.flatnonzero(~names.isin(present).to_numpy())
-        return ([(name, np.flatnonzero(names.to_numpy() == name)) for name in present]
-                + ([(OTHER_VALUES, rest)] if len(rest) else []))
-    counts = names.value_counts()
-    keep = set(counts.index[:MAX_CATEGORIES])
-    names = names.where(names.isin(keep), "(other)")
-    ordered = [name for name in counts.index if name in keep] + (["(other)"] if (names == "(other)").any() else [])
-    return [(name, np.flatnonzero(names.to_numpy() == name)) for name in ordered]
+        rest = OTHER_VALUES if not names.isin(present).all() else None
+    else:
+        counts = names.value_counts()
+        present = counts.index[:MAX_CATEGORIES].tolist()
+        rest = "(other)" if len(counts) > MAX_CATEGORIES else None
+    ordered = present + ([rest] if rest else [])
+    codes = pd.Categorical(names, categories=present).codes.astype(np.int64)
+    return ordered, np.where(codes < 0, len(present), codes)
 
 
-COLOUR_STEPS = 65_535
+def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
+                highlight: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
+    """(legend name, member positions) per category, in the order of :func:`category_codes`."""
+    names, codes = category_codes(values, keywords, highlight)
+    order = np.argsort(codes, kind="stable")
+    members = np.split(order, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
+    return list(zip(names, members))
 
 
-def _quantised_colours(values: np.ndarray) -> dict:
-    """A bare map's numbers as 2-byte steps between their minimum and maximum (65,536 shades: more than the eye
-    tells apart), with the colour bar labelled in the numbers themselves; missing values at the minimum."""
-    finite = values[np.isfinite(values)]
-    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    span = (high - low) or 1.0
-    steps = np.round((np.nan_to_num(values, nan=low) - low) / span * COLOUR_STEPS).astype(np.uint16)
-    ticks = np.linspace(0, COLOUR_STEPS, 5)
-    return {"color": steps, "cmin": 0, "cmax": COLOUR_STEPS,
-            "colorbar": {"tickvals": ticks.tolist(), "ticktext": [f"{low + span * tick / COLOUR_STEPS:.3g}"
-                                                                  for tick in ticks]}}
-
-
-def _category_colour(name: str, position: int) -> str:
+def category_colour(name: str, position: int) -> str:
     return NOISE_COLOUR if name in ("Unclustered", OTHER_VALUES) else PALETTE[position % len(PALETTE)]
 
 
-def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray | None, *, name: str,
+def _trace(coords: np.ndarray, rows: np.ndarray, hover: np.ndarray, *, name: str,
            marker: dict) -> go.Scattergl | go.Scatter3d:
-    """A trace of points; without ``hover`` (a bare map) it carries only float32 coordinates: no hover label and
-    no row numbers, which :func:`selected_rows` recovers from the trace's rows."""
+    """A trace of points, each with its hover label and its row number (``customdata``)."""
     marker = {"size": 5 if coords.shape[1] == 2 else 3, "opacity": 0.8, **marker}
-    if hover is None:
-        coords, marker["size"] = coords.astype(np.float32), 3
-        common = {"mode": "markers", "name": name, "marker": marker, "hoverinfo": "none"}
-    else:
-        common = {"mode": "markers", "name": name, "customdata": rows, "hovertext": hover, "marker": marker,
-                  "hovertemplate": "%{hovertext}<extra></extra>"}
+    common = {"mode": "markers", "name": name, "customdata": rows, "hovertext": hover, "marker": marker,
+              "hovertemplate": "%{hovertext}<extra></extra>"}
     if coords.shape[1] == 3:
         return go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common)
     return go.Scattergl(x=coords[:, 0], y=coords[:, 1], **common)

@@ -736,15 +736,50 @@ def test_map_page_offers_to_build_a_broken_map_again(small_workspace, tmp_path):
     assert at.title[0].value.startswith("Map of ") and _plotly_figures(at)
 
 
-def test_map_page_draws_every_point_bare_above_the_hover_limit(small_workspace, monkeypatch):
+def _point_map(at: AppTest) -> tuple:
+    """The WebGL point map's data as the browser gets it: its JSON, its points (Arrow) and their bytes."""
+    import json
+
+    import pyarrow as pa
+
+    [element] = [element for element in at.get("bidi_component")
+                 if element.proto.component_name == "embedding_explorer.point_map"]
+    data = json.loads(element.proto.mixed.json)
+    [blob] = element.proto.mixed.arrow_blobs.values()
+    points = pa.ipc.open_stream(blob.data).read_all().to_pandas()
+    return data, points, len(blob.data)
+
+
+def test_map_page_draws_every_point_in_webgl_above_the_hover_limit_and_lists_a_selection(small_workspace,
+                                                                                         monkeypatch):
+    import numpy as np
+
     import explorer.figures
 
     monkeypatch.setattr(explorer.figures, "MAX_DRAWN", 100)  # the 400 points stand for a big workspace
     at = _map_page(small_workspace.path)
     assert not at.exception
-    assert any("Drawing all 400 points" in caption.value and "no hover labels" in caption.value
-               for caption in at.caption)
-    figure = _plotly_figures(at)[0]  # the map; the charts under it follow
-    points = [trace for trace in figure["data"] if trace["type"] == "scattergl"]
-    assert sum(_length(trace["x"]) for trace in points) == 400
-    assert all("customdata" not in trace and "hovertext" not in trace for trace in points)
+    assert any("Drawing all 400 points in WebGL" in caption.value for caption in at.caption)
+    assert not _plotly_figures(at)[0]["data"][0]["type"].startswith("scatter")  # plotly draws only the charts
+    data, points, sent = _point_map(at)
+    assert len(points) == 400 and list(points.dtypes.astype(str)) == ["float32", "float32", "uint16"]
+    assert sent / 400 < 16 + 2_000 / 400  # 10 bytes a point, plus the table's schema
+    # Back in the layout's units, the drawn points are the workspace's points, each once.
+    layout = small_workspace.layout(2)
+    frame = data["to_data"]
+    drawn = points[["x", "y"]].to_numpy(np.float64) * frame["scale"] + [frame["cx"], frame["cy"]]
+    rows = [int(np.argmin(((layout - point) ** 2).sum(axis=1))) for point in drawn]
+    assert sorted(rows) == list(range(400))
+    labels = small_workspace.clustering().clustering.labels
+    biggest = int(np.bincount(labels[labels >= 0]).argmax())
+    assert data["labels"][0]["cluster"] == biggest and data["legend"]["kind"] == "categories"
+    # A lasso around drawn points 5, 6 and 7 lists exactly their rows.
+    key = f"point map {small_workspace.path}"
+    at.session_state[key] = {"selection": {"indices": [5, 6, 7], "lasso": None}}
+    at.run()
+    assert not at.exception and at.subheader[0].value == "3 selected points"
+    ids = small_workspace.points()["id"].astype(str).to_numpy()
+    assert sorted(at.dataframe[0].value["id"].astype(str)) == sorted(ids[rows[5:8]])
+    at.selectbox(key="colour_by").set_value("Outlier score (GLOSH)").run()
+    data, points, _ = _point_map(at)
+    assert not at.exception and data["legend"]["kind"] == "scale" and data["labels"] == []

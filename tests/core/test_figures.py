@@ -62,40 +62,6 @@ def test_density_counts_every_point_even_those_not_drawn():
     assert np.asarray(density_trace(coords[:10]).z).shape == (120, 120)
 
 
-def test_a_bare_map_sends_every_point_as_binary_coordinates_and_its_selection_finds_the_rows(small_workspace):
-    import json
-
-    from explorer.figures import map_figure_and_rows, selected_rows
-
-    rng = np.random.default_rng(2)
-    base = small_workspace.layout(2)
-    coords = np.vstack([base + rng.normal(0, 0.05, base.shape) for _ in range(500)])  # 200,000 points
-    labels = np.tile(small_workspace.clustering().clustering.labels, 500)
-    keywords = small_workspace.clustering().keywords
-    figure, trace_rows = map_figure_and_rows(coords, None, pd.Series(labels), title="t", keywords=keywords,
-                                             density=True)
-    points = [(curve, trace) for curve, trace in enumerate(figure.data) if trace.type == "scattergl"]
-    assert sum(len(trace.x) for _, trace in points) == len(coords)  # every point, none sampled
-    assert all(trace.customdata is None and trace.hovertext is None and trace.hoverinfo == "none"
-               for _, trace in points)
-    for curve, trace in points:
-        np.testing.assert_array_equal(np.asarray(trace.x), coords[trace_rows[curve], 0].astype(np.float32))
-        assert set(labels[trace_rows[curve]].tolist()) == {labels[trace_rows[curve][0]]}  # one cluster a trace
-    assert trace_rows[0] is None and trace_rows[-1] is None  # the density and the cluster names
-    assert figure.data[1].name == "Unclustered"  # grey first, beneath the clusters
-    legend = sorted((trace.legendrank, trace.name) for _, trace in points)
-    assert legend[-1][1] == "Unclustered" and legend[0][1] == keywords.name(int(labels[labels >= 0].min()))
-    sent = json.loads(figure.to_json())["data"]
-    assert all(trace["x"]["dtype"] == "f4" and "bdata" in trace["x"] for trace in sent if trace["type"] == "scattergl")
-    points_json = sum(len(json.dumps(trace)) for trace in sent if trace["type"] == "scattergl")
-    assert points_json / len(coords) <= 16  # bytes per point sent to the browser
-    second = next(curve for curve, rows in enumerate(trace_rows) if rows is not None and len(rows) > 5)
-    picked = [{"curve_number": second, "point_index": 3}, {"curve_number": second, "point_index": 5},
-              {"curve_number": 0, "point_index": 7}]  # the density heatmap's cells are not points
-    assert selected_rows(picked, trace_rows) == sorted(trace_rows[second][[3, 5]].tolist())
-    assert selected_rows([{"customdata": [42], "curve_number": 1, "point_index": 0}], trace_rows) == [42]
-
-
 def test_hover_labels_made_on_demand_are_the_labels_of_those_rows(small_workspace):
     from explorer.figures import HoverLabels
 
@@ -106,20 +72,3 @@ def test_hover_labels_made_on_demand_are_the_labels_of_those_rows(small_workspac
     assert len(lazy) == len(points) and lazy[17] == every[17]
     np.testing.assert_array_equal(lazy[np.array([399, 0, 5])], every[[399, 0, 5]])
     np.testing.assert_array_equal(lazy[:12], every[:12])
-
-
-def test_a_bare_map_coloured_by_numbers_sends_them_as_2_byte_shades(small_workspace):
-    import json
-
-    from explorer.figures import map_figure_and_rows, selected_rows
-
-    coords = np.tile(small_workspace.layout(2), (300, 1))
-    scores = np.linspace(0, 1, len(coords))
-    figure, trace_rows = map_figure_and_rows(coords, None, pd.Series(scores, name="outlier score"), title="t")
-    [sent] = [trace for trace in json.loads(figure.to_json())["data"] if trace["type"] == "scattergl"]
-    assert sent["marker"]["color"]["dtype"] == "u2" and sent["x"]["dtype"] == "f4"
-    assert len(json.dumps(sent)) / len(coords) <= 16
-    steps = np.asarray(figure.data[0].marker.color, dtype=float)
-    np.testing.assert_allclose(steps / 65_535, scores, atol=1e-5)  # each score's shade, to 1/65,535
-    assert figure.data[0].marker.colorbar.ticktext == ("0", "0.25", "0.5", "0.75", "1")
-    assert selected_rows([{"curve_number": 0, "point_index": 11}], trace_rows) == [11]

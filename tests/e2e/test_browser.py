@@ -341,11 +341,30 @@ def test_a_build_cancelled_from_the_page_leaves_the_workspace_it_would_replace(a
     assert not [path.name for path in root.iterdir() if ".building-" in path.name]
 
 
-def test_a_quarter_million_points_are_all_drawn_and_a_box_selects_the_right_rows(app_url, page, data_dir, tweets,
-                                                                                   tweet_vectors):
+POINT_MAP = "[data-testid=stBidiComponentIsolated] .pm-root"
+
+
+def _inside(polygon, points):
+    """Which (n, 2) points lie inside the polygon (even-odd rule), computed independently of the browser."""
+    import numpy as np
+
+    x, y = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), dtype=bool)
+    for (x1, y1), (x2, y2) in zip(polygon, np.roll(polygon, 1, axis=0)):
+        crosses = (y1 > y) != (y2 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inside ^= crosses & (x < (x2 - x1) * (y - y1) / (y2 - y1) + x1)
+    return inside
+
+
+def test_a_quarter_million_points_are_all_drawn_named_and_a_lasso_selects_the_right_rows(app_url, page, data_dir,
+                                                                                        tweets, tweet_vectors):
     """250,000 points (the 400 fixture tweets' real vectors, each copied 625 times with a little noise: no model),
-    built as any workspace is (the map fitted on a sample), drawn whole; a box selection lists exactly the points
-    inside it, and the biggest cluster's name is on the map."""
+    built as any workspace is (the map fitted on a sample), drawn whole in WebGL; the biggest cluster's name is on
+    the map and zooming in shows smaller clusters' names; a lasso lists exactly the points inside it; user text in
+    the legend stays text."""
+    import json
+
     import numpy as np
 
     from explorer.config import BuildConfig
@@ -356,10 +375,12 @@ def test_a_quarter_million_points_are_all_drawn_and_a_box_selects_the_right_rows
     rng = np.random.default_rng(0)
     vectors = np.repeat(tweet_vectors.vectors, copies, axis=0)
     vectors = vectors + rng.normal(0, 0.03, vectors.shape).astype(np.float32)  # copies stay below 0.95 cosine
-    table = pd.DataFrame({"text": np.repeat(tweets.head(400)["text"].to_numpy(), copies)})
-    workspace = build_workspace(table, BuildConfig(IngestConfig("text")), data_dir / "workspaces" / "quarter-million",
-                                source="fixture", vectors=vectors)
-    layout, labels = workspace.layout(2), workspace.clustering().clustering.labels
+    table = pd.DataFrame({"text": np.repeat(tweets.head(400)["text"].to_numpy(), copies),
+                          "source": np.resize(PAYLOADS, 400 * copies)})
+    workspace = build_workspace(table, BuildConfig(IngestConfig("text", metadata_columns=("source",))),
+                                data_dir / "workspaces" / "quarter-million", source="fixture", vectors=vectors)
+    layout, clustering = workspace.layout(2), workspace.clustering()
+    labels = clustering.clustering.labels
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(app_url)
@@ -367,38 +388,56 @@ def test_a_quarter_million_points_are_all_drawn_and_a_box_selects_the_right_rows
     page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
     page.get_by_role("option", name="quarter-million").click()
     page.get_by_role("heading", name="Map of quarter-million").wait_for(timeout=300_000)
-    page.get_by_text("Drawing all 250,000 points").wait_for(timeout=300_000)
-    page.wait_for_function("""() => {
-      const chart = document.querySelector('.js-plotly-plot');
-      return chart && chart._fullData && chart.querySelector('canvas') &&
-        chart._fullData.filter(trace => trace.type === 'scattergl')
-          .reduce((sum, trace) => sum + trace.x.length, 0) === 250000;
-    }""", timeout=300_000)
-    biggest = workspace.clustering().keywords.keywords[int(np.bincount(labels[labels >= 0]).argmax())][0]
-    assert biggest in " ".join(page.locator(".js-plotly-plot .textpoint").first.locator("..").all_text_contents())
+    page.get_by_text("Drawing all 250,000 points in WebGL").wait_for(timeout=300_000)
+    root = page.locator(POINT_MAP)
+    page.wait_for_function(f"""() => {{
+      const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+      const root = host && host.shadowRoot && host.shadowRoot.querySelector('.pm-root');
+      return root && root.dataset.drawn === '250000';
+    }}""", timeout=300_000)
+    assert root.locator("canvas").count() == 1
+    biggest = int(np.bincount(labels[labels >= 0]).argmax())
+    names = root.locator("[data-testid=pointMapLabel]")
+    assert clustering.keywords.keywords[biggest][0] in " ".join(names.all_text_contents())
 
-    plot = page.locator(".js-plotly-plot").first
+    plot = root.locator(".pm-plot")
     plot.scroll_into_view_if_needed()
-    plot.hover()
-    page.locator("[data-title='Box Select']").first.click()
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    corners = [(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3),
-               (box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7)]
+    box = plot.bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # Zooming in refines the names: clusters too small to be named on the whole map are named closer up.
+    named = set(names.evaluate_all("nodes => nodes.map(node => node.dataset.cluster)"))
+    page.mouse.move(*centre)
+    for _ in range(3):
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(400)
+    page.wait_for_timeout(1_000)
+    closer = set(names.evaluate_all("nodes => nodes.map(node => node.dataset.cluster)"))
+    assert closer - named, (named, closer)
+    root.get_by_role("button", name="Fit").click()
+
+    root.get_by_role("button", name="Lasso").click()
+    corners = [(centre[0] + dx * box["width"] * 0.2, centre[1] + dy * box["height"] * 0.2)
+               for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -0.9))]
     page.mouse.move(*corners[0])
     page.mouse.down()
-    page.mouse.move(*corners[1], steps=6)
+    for corner in corners[1:]:
+        page.mouse.move(*corner, steps=8)
     page.mouse.up()
     heading = page.get_by_text("selected points", exact=False).first
     heading.wait_for(timeout=120_000)
     shown = int(heading.text_content().split(" selected")[0].replace(",", ""))
-    # The box as plotly kept it, in the map's coordinates: the rows listed must be exactly the points inside it.
-    selection = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.selections[0]")
-    x_low, x_high = sorted([selection["x0"], selection["x1"]])
-    y_low, y_high = sorted([selection["y0"], selection["y1"]])
-    inside = ((layout[:, 0] >= x_low) & (layout[:, 0] <= x_high) & (layout[:, 1] >= y_low)
-              & (layout[:, 1] <= y_high))
-    expected = int(inside.sum())
+    # The lasso as the map kept it, in the layout's coordinates: the rows listed are exactly the points inside it.
+    polygon = np.array(json.loads(root.get_attribute("data-lasso")))
+    expected = int(_inside(polygon, layout).sum())
     assert expected > 100
-    # A point exactly on the box's edge may fall either way (float32 on the GPU against float32 here).
+    # A point exactly on the lasso's edge may fall either way (float32 on the GPU against float64 here).
     assert abs(shown - expected) <= 3, (shown, expected)
+
+    page.get_by_test_id("stSelectbox").filter(has_text="Colour by").get_by_role("combobox").click()
+    page.get_by_role("option", name="source").click()
+    legend = root.locator("[data-testid=pointMapLegendItem]")
+    legend.first.wait_for(timeout=120_000)
+    page.wait_for_timeout(2_000)
+    texts = " ".join(legend.all_text_contents())
+    assert "<img src=x onerror=alert('xss-img')>" in texts and "<script>alert('xss-script')</script>" in texts
     assert dialogs == []
