@@ -4,12 +4,12 @@ import numpy as np
 import streamlit as st
 
 from explorer.errors import InputError
-from explorer.figures import score_histogram, search_figure
+from explorer.figures import score_histogram
 from explorer.search import MODES, neighbours_table, selection_centroid
 from ui import cache
 from ui.linked import forget_selection, handed_selection
 from ui.safe import md
-from ui.widgets import download_csv, open_workspace_or_stop, show_table
+from ui.widgets import download_csv, open_workspace_or_stop, results_map, show_table
 
 POINT_ROW, POINT_ERROR = "search_point_row", "search_point_error"
 MODE_LABELS = {"vector": "Vector (meaning)", "keyword": "Keyword (BM25)", "hybrid": "Hybrid (RRF of both)"}
@@ -48,12 +48,9 @@ if handed is not None:
         inside = np.isin(view.hits.rows, handed)
         st.caption(f"{int(inside.sum()):,} of the {len(view.hits.rows):,} nearest points are in the selection; the "
                    "others are the points most like it that it left out.")
-        hit_labels = [f"<b>#{rank}</b> {data.hover[row]}" for rank, row in enumerate(view.hits.rows, start=1)]
-        st.plotly_chart(search_figure(
-            data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=view.hits.rows,
-            hit_labels=hit_labels, origin=view.origin, origin_label="centre of the selection",
-            title=f"The {len(view.hits.rows)} points nearest the selection's centre"), key="centroid_map",
-            width="stretch")
+        results_map(data, path, version, hits=view.hits.rows, origin=view.origin,
+                    origin_label="centre of the selection",
+                    title=f"The {len(view.hits.rows)} points nearest the selection's centre", key="centroid_map")
         centroid_table = view.table.assign(in_selection=inside)
         show_table(centroid_table)
         download_csv(centroid_table, label="Download the centre's neighbours (CSV)",
@@ -86,12 +83,10 @@ with by_text:
         hits = view.hits
         for note in hits.notes:
             st.info(md(note))
-        hit_labels = [f"<b>#{rank}</b> {data.hover[row]}" for rank, row in enumerate(hits.rows, start=1)]
-        st.plotly_chart(search_figure(
-            data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=hits.rows, hit_labels=hit_labels,
-            origin=view.origin, origin_label=f"query: {hits.query[:80]}",
-            title=f"Top {len(hits.rows)} for “{hits.query[:60]}” ({MODE_LABELS[hits.mode].lower()})"),
-            key="search_map", width="stretch")
+        results_map(data, path, version, hits=hits.rows, origin=view.origin,
+                    origin_label=f"query: {hits.query[:80]}",
+                    title=f"Top {len(hits.rows)} for “{hits.query[:60]}” ({MODE_LABELS[hits.mode].lower()})",
+                    key="search_map")
         if view.origin is None:
             st.caption("Keyword search has no query vector, so the query itself is not placed on the map.")
         show_table(view.table, column_config={
@@ -140,15 +135,11 @@ with by_point:
     if row is not None:
         neighbours = cache.point_neighbours(str(path), version, int(row), int(point_k))
     hit_rows = neighbours.rows if neighbours is not None else np.zeros(0, np.int64)
-    hit_labels = [f"<b>#{rank}</b> {data.hover[r]}" for rank, r in enumerate(hit_rows, start=1)]
-    event = st.plotly_chart(search_figure(
-        data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=hit_rows, hit_labels=hit_labels,
-        origin=data.layout_2d[row] if row is not None else None,
+    clicked = results_map(
+        data, path, version, hits=hit_rows, origin=data.layout_2d[row] if row is not None else None,
         origin_label=f"point {data.points['id'].iloc[row]}" if row is not None else "",
         title=(f"The {len(hit_rows)} true neighbours of point {data.points['id'].iloc[row]}" if row is not None
-               else "Click a point to see its true neighbours")), key="point_map", on_select="rerun",
-        selection_mode=("points",), width="stretch")
-    clicked = [int(np.ravel(point["customdata"])[0]) for point in event.selection.points if "customdata" in point]
+               else "Click a point to see its true neighbours"), key="point_map", clickable=True)
     if clicked and clicked[0] != row:
         st.session_state[POINT_ROW] = clicked[0]
         st.rerun()

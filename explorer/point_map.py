@@ -73,6 +73,14 @@ class PointMapData:
                  for item in self.legend.get("items", [])]
         return replace(self, legend={**self.legend, "items": items} if items else self.legend)
 
+    def search_marks(self, hits: np.ndarray, origin: np.ndarray | None, origin_label: str) -> dict:
+        """Search results to draw on this map: the results' (k, 2) and the query's (2,) layout positions (None when
+        the query has no place on the map) in the drawing's units, best result first."""
+        hits = (np.asarray(hits, dtype=np.float64).reshape(-1, 2) - self.centre) / self.scale
+        placed = None if origin is None else ((np.asarray(origin, dtype=np.float64) - self.centre) / self.scale)
+        return {"hits": hits.tolist(), "origin": None if placed is None else placed.tolist(),
+                "origin_label": origin_label}
+
     @property
     def positions_id(self) -> str:
         """Changes when the positions do: the browser keeps its spatial index and view while it does not."""

@@ -23,6 +23,7 @@ from explorer import (
     map_building,
     map_repair,
     pipeline,
+    point_map,
     quality,
     recluster,
     report_files,
@@ -103,6 +104,14 @@ def map_data(path: str, version: float) -> MapData:
     flags = workspace.flags()
     return MapData(workspace.manifest, points, workspace.layout(2), saved.clustering, saved.keywords,
                    figures.HoverLabels(points), None if flags is None else flags.table)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def results_drawing(path: str, version: float) -> point_map.PointMapData:
+    """The saved map coloured by cluster, without names, as the WebGL point map draws search results on it."""
+    data = map_data(path, version)
+    return point_map.point_map_data(data.layout_2d, pd.Series(data.clustering.labels, name="cluster"),
+                                    keywords=data.keywords, names=False)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -20,8 +20,12 @@ _component = st.components.v2.component(
 )
 
 
-def point_map(drawing: PointMapData, *, title: str, key: str) -> list[int]:
-    """Draw the map and return the workspace rows the user selected on it (clicked or lassoed), sorted."""
+def point_map(drawing: PointMapData, *, title: str, key: str, marks: dict | None = None,
+              muted: bool = False) -> list[int]:
+    """Draw the map and return the workspace rows the user selected on it (clicked or lassoed), sorted.
+
+    ``marks`` are search results drawn on top (``PointMapData.search_marks``); ``muted`` fades the points under
+    them."""
     points = pd.DataFrame({"x": drawing.positions[:, 0], "y": drawing.positions[:, 1], "c": drawing.codes})
     many = len(points) > 300_000
     data = {
@@ -37,7 +41,8 @@ def point_map(drawing: PointMapData, *, title: str, key: str) -> list[int]:
         "title": title,
         "height": HEIGHT_PX,
         "point_size": 2 if many else 3,
-        "opacity": 0.6 if many else 0.8,
+        "opacity": 0.25 if muted else 0.6 if many else 0.8,
+        "marks": marks,
     }
     result = _component(key=key, data=data, default={"selection": None}, on_selection_change=lambda: None)
     selection = result.selection or {}

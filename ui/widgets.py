@@ -7,15 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from explorer import figures
 from explorer.encoders import DEFAULT_MODEL, MODELS, ModelSpec
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.workspace import Workspace
 from explorer.workspace.progress import Counts, stage_sentence
 from ui import cache, state
+from ui.point_map import point_map
 from ui.safe import md
 
 JS_MAX_SAFE_INTEGER = 2**53 - 1
@@ -120,3 +123,21 @@ def models_to_compare(container, label: str, *, key: str) -> list[str]:
         st.info("Pick at least one model.")
         st.stop()
     return models
+
+
+def results_map(data: cache.MapData, path: Path, version: float, *, hits: np.ndarray, origin: np.ndarray | None,
+                origin_label: str, title: str, key: str, clickable: bool = False) -> list[int]:
+    """The map with search results on top: each ringed and numbered, joined to the query's star at ``origin``.
+    Plotly with hover labels up to ``figures.MAX_DRAWN`` points; above, the WebGL point map with every point.
+    Returns the rows clicked on it (when ``clickable``)."""
+    if len(data.points) > figures.MAX_DRAWN:
+        drawing = cache.results_drawing(str(path), version)
+        marks = drawing.search_marks(data.layout_2d[hits], origin, origin_label)
+        clicked = point_map(drawing, title=title, key=key, marks=marks, muted=True)
+        return clicked if clickable else []
+    hit_labels = [f"<b>#{rank}</b> {data.hover[row]}" for rank, row in enumerate(hits, start=1)]
+    figure = figures.search_figure(data.layout_2d, data.hover, data.clustering.labels, data.keywords, hits=hits,
+                                   hit_labels=hit_labels, origin=origin, origin_label=origin_label, title=title)
+    event = st.plotly_chart(figure, key=key, on_select="rerun" if clickable else "ignore",
+                            selection_mode=("points",), width="stretch")
+    return figures.selected_rows(event.selection.points) if clickable else []

@@ -783,3 +783,35 @@ def test_map_page_draws_every_point_in_webgl_above_the_hover_limit_and_lists_a_s
     at.selectbox(key="colour_by").set_value("Outlier score (GLOSH)").run()
     data, points, _ = _point_map(at)
     assert not at.exception and data["legend"]["kind"] == "scale" and data["labels"] == []
+
+
+@pytest.mark.slow
+def test_search_page_above_the_hover_limit_marks_a_clicked_points_neighbours_on_the_webgl_map(small_workspace,
+                                                                                               monkeypatch):
+    import numpy as np
+
+    import explorer.figures
+
+    monkeypatch.setattr(explorer.figures, "MAX_DRAWN", 100)
+    at = _search_page(small_workspace.path)
+    assert not at.exception
+    data, points, _ = _point_map(at)
+    assert len(points) == 400 and data["marks"]["hits"] == [] and data["marks"]["origin"] is None
+    assert data["opacity"] == 0.25 and data["labels"] == []
+    layout = small_workspace.layout(2)
+    frame = data["to_data"]
+    drawn = points[["x", "y"]].to_numpy(np.float64) * frame["scale"] + [frame["cx"], frame["cy"]]
+    clicked_row = int(np.argmin(((layout - drawn[17]) ** 2).sum(axis=1)))
+    at.session_state["point_map"] = {"selection": {"indices": [17], "lasso": None}}
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 10
+    ids = small_workspace.points()["id"].astype(str).to_numpy()
+    assert f"point {ids[clicked_row]}" in at.text[0].value.replace("Point", "point")
+    data, _, _ = _point_map(at)
+    marks = data["marks"]
+    to_layout = lambda xy: np.asarray(xy) * frame["scale"] + [frame["cx"], frame["cy"]]  # noqa: E731
+    np.testing.assert_allclose(to_layout(marks["origin"]), layout[clicked_row], atol=1e-4)
+    rows = [int(np.flatnonzero(ids == str(identifier))[0]) for identifier in table["id"]]
+    np.testing.assert_allclose(to_layout(marks["hits"]), layout[rows], atol=1e-4)  # best first, as the table

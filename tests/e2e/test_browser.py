@@ -390,11 +390,11 @@ def test_a_quarter_million_points_are_all_drawn_named_and_a_lasso_selects_the_ri
     page.get_by_role("heading", name="Map of quarter-million").wait_for(timeout=300_000)
     page.get_by_text("Drawing all 250,000 points in WebGL").wait_for(timeout=300_000)
     root = page.locator(POINT_MAP)
-    page.wait_for_function(f"""() => {{
+    page.wait_for_function("""() => {
       const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
       const root = host && host.shadowRoot && host.shadowRoot.querySelector('.pm-root');
       return root && root.dataset.drawn === '250000';
-    }}""", timeout=300_000)
+    }""", timeout=300_000)
     assert root.locator("canvas").count() == 1
     biggest = int(np.bincount(labels[labels >= 0]).argmax())
     names = root.locator("[data-testid=pointMapLabel]")

@@ -7,6 +7,7 @@ import createScatterplot from 'regl-scatterplot';
 const MAX_LABELS = 40;
 const LABEL_PADDING_PX = 4;
 
+const SVG = 'http://www.w3.org/2000/svg';
 const instances = new WeakMap();
 
 export default function mount({ data, parentElement, setStateValue }) {
@@ -42,6 +43,9 @@ class PointMap {
     const body = element('div', 'pm-body', this.root);
     this.plot = element('div', 'pm-plot', body);
     this.canvas = element('canvas', 'pm-canvas', this.plot);
+    this.marksLayer = document.createElementNS(SVG, 'svg');
+    this.marksLayer.setAttribute('class', 'pm-marks');
+    this.plot.appendChild(this.marksLayer);
     this.labelLayer = element('div', 'pm-labels', this.plot);
     this.tooltip = element('div', 'pm-tooltip', this.plot);
     const toolbar = element('div', 'pm-toolbar', this.plot);
@@ -77,7 +81,9 @@ class PointMap {
     this.title.textContent = data.title;
     this.plot.style.height = `${data.height}px`;
     this.labels = data.labels || [];
+    this.marks = data.marks || null;
     if (!this.scatterplot) this.create(data);
+    this.scatterplot.set({ opacity: data.opacity });
     this.drawLegend(data.legend);
     if (data.points_id !== this.pointsId) this.drawPoints(data);
     else this.placeLabels();
@@ -103,6 +109,8 @@ class PointMap {
     });
     this.setMode('panZoom');
     this.scatterplot.subscribe('view', ({ view }) => this.scheduleLabels(view));
+    // When the last frame was drawn, for the renderer benchmark and the browser tests.
+    this.scatterplot.subscribe('draw', () => { this.root.dataset.frameAt = String(performance.now()); });
     this.scatterplot.subscribe('lassoStart', () => { this.lasso = null; });
     this.scatterplot.subscribe('lassoEnd', ({ coordinates }) => {
       this.lasso = coordinates.map(([x, y]) => this.toData(x, y));
@@ -261,6 +269,7 @@ class PointMap {
   // the room; zoomed in, clusters move apart and smaller ones find space.
   placeLabels() {
     const view = this.view || (this.scatterplot && this.scatterplot.get('cameraView'));
+    this.placeMarks(view);
     const layer = this.labelLayer;
     if (!view || !this.labels.length) {
       layer.replaceChildren();
@@ -297,6 +306,40 @@ class PointMap {
       node.dataset.cluster = String(label.cluster);
     });
     this.root.dataset.labels = String(shown.length);
+  }
+
+  // Search results on top of the map: each result ringed and numbered, joined to the query (or the chosen point),
+  // drawn as a star.
+  placeMarks(view) {
+    const layer = this.marksLayer;
+    layer.replaceChildren();
+    if (!view || !this.marks) return;
+    const svg = (tag, attributes, parent = layer) => {
+      const node = document.createElementNS(SVG, tag);
+      Object.entries(attributes).forEach(([name, value]) => node.setAttribute(name, value));
+      parent.appendChild(node);
+      return node;
+    };
+    const hits = this.marks.hits.map(([x, y]) => this.screenPosition(view, x, y));
+    const origin = this.marks.origin && this.screenPosition(view, ...this.marks.origin);
+    if (origin) {
+      hits.forEach(([x, y]) => svg('line', { x1: origin[0], y1: origin[1], x2: x, y2: y, class: 'pm-link' }));
+    }
+    hits.forEach(([x, y], position) => {
+      const group = svg('g', { class: 'pm-hit', 'data-testid': 'pointMapHit' });
+      svg('circle', { cx: x, cy: y, r: 6 }, group);
+      svg('text', { x, y: y - 9 }, group).textContent = String(position + 1);
+    });
+    if (origin) {
+      const points = [];
+      for (let corner = 0; corner < 10; corner += 1) {
+        const radius = corner % 2 ? 4.5 : 11;
+        const angle = (Math.PI / 5) * corner - Math.PI / 2;
+        points.push(`${origin[0] + radius * Math.cos(angle)},${origin[1] + radius * Math.sin(angle)}`);
+      }
+      const star = svg('polygon', { points: points.join(' '), class: 'pm-origin', 'data-testid': 'pointMapOrigin' });
+      svg('title', {}, star).textContent = this.marks.origin_label;
+    }
   }
 
   destroy() {
