@@ -435,9 +435,8 @@ def test_a_quarter_million_points_are_all_drawn_named_and_a_lasso_selects_the_ri
 
     page.get_by_test_id("stSelectbox").filter(has_text="Colour by").get_by_role("combobox").click()
     page.get_by_role("option", name="source").click()
+    root.locator(".pm-legend-title", has_text="source").wait_for(timeout=120_000)
     legend = root.locator("[data-testid=pointMapLegendItem]")
-    legend.first.wait_for(timeout=120_000)
-    page.wait_for_timeout(2_000)
     texts = " ".join(legend.all_text_contents())
     assert "<img src=x onerror=alert('xss-img')>" in texts and "<script>alert('xss-script')</script>" in texts
     assert dialogs == []
