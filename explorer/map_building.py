@@ -70,6 +70,12 @@ Requests = list[tuple[int, LayoutConfig]]
 """The layouts wanted: (dimensions, UMAP parameters) each."""
 
 
+def layout_requests(display: LayoutConfig, n_points: int, fitted: np.ndarray | None) -> Requests:
+    """The map's two layouts: the 2-D display layout and the 5-D clustering layout of the points they are fitted on
+    (``fitted``, a sample, or all ``n_points``)."""
+    return [(2, display), (5, cluster_layout_config(display, n_points if fitted is None else len(fitted)))]
+
+
 def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
               progress: StageProgress | None = None) -> MapBuild:
     """FAISS index and k-NN graph, one UMAP graph, the 2-D and 5-D layouts side by side, HDBSCAN and keywords;
@@ -78,7 +84,7 @@ def build_map(texts: list[str], embeddings: Embeddings, config: BuildConfig, *,
     progress = progress or (lambda *report: None)
     timings: dict[str, float] = {}
     fitted = fitted_rows(len(embeddings), config.sample)
-    requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
+    requests = layout_requests(config.layout, len(embeddings), fitted)
     with ThreadPoolExecutor(max_workers=1) as helper:
         # Counting words for the cluster keywords needs no clusters: it runs while the index and layouts are built.
         terms = helper.submit(document_terms, texts)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.label import document_terms
-from explorer.map_building import StageProgress, cluster_and_label, layouts_again
+from explorer.map_building import StageProgress, cluster_and_label, layout_requests, layouts_again
 from explorer.recluster import Reclustering, save_clusters
-from explorer.reduce import cluster_layout_config
 from explorer.workspace import Workspace, files
 from explorer.workspace.writer import write_layout
 
@@ -37,13 +36,13 @@ def rebuild_map(workspace: Workspace, *, progress: StageProgress | None = None) 
     was fitted on one), then the clusters, their keywords and the outlier flags; write them over the old ones."""
     progress = progress or (lambda *report: None)
     config, fitted = workspace.manifest.config, workspace.map_sample()
-    requests = [(2, config.layout), (5, cluster_layout_config(config.layout))]
+    requests = layout_requests(config.layout, workspace.manifest.n_points, fitted)
     display, points = layouts_again(workspace.embeddings(), workspace.knn, requests, fitted=fitted,
                                     index_config=config.index, progress=progress)
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering, keywords = cluster_and_label(document_terms(workspace.texts()), points, config.cluster,
                                              fitted=fitted)
     write_layout(workspace.path, display, config.layout)
-    write_layout(workspace.path, points, cluster_layout_config(config.layout))
+    write_layout(workspace.path, points, requests[1][1])
     save_clusters(workspace, Reclustering(clustering, keywords, config.cluster))
     progress("Clustering (HDBSCAN) and labelling", 1.0)

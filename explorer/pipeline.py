@@ -21,11 +21,11 @@ from explorer.errors import InputError
 from explorer.flags import cosine_neighbours, near_duplicates, outlier_scores
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.limits import check_points
-from explorer.map_building import MapBuild, StageProgress, build_map, distinct_count, start_warm_up
+from explorer.map_building import MapBuild, StageProgress, build_map, distinct_count, layout_requests, start_warm_up
 from explorer.provenance import SourceFile, build_provenance
 from explorer.quality import save_flags
 from explorer.ray_embedding import RayConfig
-from explorer.reduce import MIN_POINTS, cluster_layout_config
+from explorer.reduce import MIN_POINTS
 from explorer.sampled_map import sample_note
 from explorer.types import CHUNK, ID, Corpus, Embeddings, IngestReport
 from explorer.workspace import (
@@ -165,7 +165,7 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     writer.write_index(folder, built.index)
     writer.write_knn(folder, built.knn)
     writer.write_layout(folder, built.display, config.layout)
-    writer.write_layout(folder, built.points, cluster_layout_config(config.layout))
+    writer.write_layout(folder, built.points, layout_requests(config.layout, len(corpus), built.fitted)[1][1])
     writer.write_clusters(folder, built.clustering, built.keywords, config.cluster)
     if built.fitted is not None:
         writer.write_map_sample(folder, built.fitted, len(corpus))

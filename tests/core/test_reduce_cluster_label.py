@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse.csgraph
@@ -461,3 +463,28 @@ def test_a_progress_report_that_raises_stops_the_layouts(tweet_vectors):
     start = run.embedding.copy()
     np.testing.assert_array_equal(run.optimise(), start)
     assert run.epochs_done == 0
+
+
+def test_above_20000_points_the_clustering_layout_runs_fewer_epochs_on_the_display_layouts_pruned_graph(tweet_vectors):
+    """Above 20,000 points the 5-D layout runs 60 epochs but prunes the graph as the display layout's 100 do, so the
+    2-D layout still starts from its eigenvectors; the pruned edges are exactly those umap-learn's 100 epochs keep."""
+    from explorer.reduce import CLUSTER_EPOCHS, _LayoutRun
+
+    small, large = cluster_layout_config(LayoutConfig(), 20_000), cluster_layout_config(LayoutConfig(), 50_000)
+    assert (small.n_epochs, small.prune_epochs, small.min_dist) == (CLUSTER_EPOCHS[0], None, 0.0)
+    assert (large.n_epochs, large.prune_epochs, large.min_dist) == (CLUSTER_EPOCHS[1], 100, 0.0) == (60, 100, 0.0)
+    assert cluster_layout_config(LayoutConfig(n_epochs=300), 50_000).prune_epochs == 300
+    embeddings = tweet_vectors
+    vectors = embeddings.vectors
+    graph = fuzzy_graph(VectorIndex.build(embeddings).knn_graph(embeddings, 30), vectors)
+    display = LayoutConfig(n_epochs=100)
+    five = _LayoutRun.prepare(graph, vectors, 5, "cosine", large)
+    two = _LayoutRun.prepare(graph, vectors, 2, "cosine", display, shared=five.spectral)
+    np.testing.assert_array_equal(two.spectral.coordinates, five.spectral.coordinates[:, :2])
+    weights = graph.graph.tocoo(copy=True)
+    weights.sum_duplicates()
+    kept = weights.data >= weights.data.max() / 100.0
+    assert len(five.head) == kept.sum() == len(two.head)
+    assert five.n_epochs == 60 and two.n_epochs == 100
+    shorter, longer = layouts(graph, vectors, [(5, large), (5, replace(large, n_epochs=100))])
+    assert not np.array_equal(shorter, longer) and np.isfinite(shorter).all()
