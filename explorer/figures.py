@@ -78,6 +78,12 @@ def selected_rows(points: list[dict]) -> list[int]:
     return sorted({int(np.ravel(point["customdata"])[0]) for point in points if "customdata" in point})
 
 
+def on_a_scale(colour: pd.Series, keywords: ClusterKeywords | None) -> bool:
+    """Whether a map colours these values on a colour scale: numbers (not cluster ids) taking more than
+    MAX_CATEGORIES values; otherwise one colour per category."""
+    return keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
+
+
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
                continuous: bool | None = None, on_map_labels: bool = True,
@@ -105,10 +111,10 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
         figure.add_trace(density_trace(coords[every]))
     values = colour.to_numpy()[rows]
     if continuous is None:
-        continuous = keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > MAX_CATEGORIES
+        continuous = on_a_scale(colour, keywords)
     if continuous:
-        colour_bar = {"title": {"text": html.escape(str(colour.name), quote=False)}}
-        marker = {"color": values, "colorscale": "Viridis", "showscale": True, "colorbar": colour_bar}
+        marker = {"color": values, "colorscale": "Viridis", "showscale": True,
+                  "colorbar": {"title": {"text": html.escape(str(colour.name), quote=False)}}}
         figure.add_trace(_trace(coords[rows], rows, hover, name=html.escape(str(colour.name), quote=False),
                                 marker=marker))
     else:

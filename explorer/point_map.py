@@ -22,6 +22,7 @@ from explorer.figures import (
     cluster_names,
     density_grid,
     drawn_rows,
+    on_a_scale,
 )
 from explorer.types import ClusterKeywords
 
@@ -113,7 +114,7 @@ def point_map_data(coords: np.ndarray, colour: pd.Series, *, keywords: ClusterKe
         shade = density_grid(coords[:, :2]).at(drawn)
         codes, colours, legend = _scale_codes(shade, DENSITY_TITLE, "Blues")
         order = np.argsort(codes, kind="stable")
-    elif keywords is None and pd.api.types.is_numeric_dtype(colour) and colour.nunique() > 24:
+    elif on_a_scale(colour, keywords):
         codes, colours, legend = _scale_codes(values.astype(np.float64), str(colour.name), "Viridis")
         order = np.arange(len(rows))
     else:
