@@ -414,7 +414,8 @@ def place_on_layouts(neighbours: Neighbors, targets: Sequence[tuple[np.ndarray, 
                      progress: LayoutProgress | None = None) -> list[np.ndarray]:
     """:func:`place_points` on several layouts of the same corpus at once (e.g. the 2-D map and the 5-D
     clustering layout), each placement optimised in its own thread. Returns one (q, c) layout per target."""
-    tails = [np.ascontiguousarray(coords, dtype=np.float32) for coords, _ in targets]
+    # Writable: the epoch kernel is compiled for layouts that move (a shared read-only layout is copied).
+    tails = [np.require(coords, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]) for coords, _ in targets]
     runs = [_placement(neighbours, tail, config) for tail, (_, config) in zip(tails, targets)]
     moving = [i for i, run in enumerate(runs) if isinstance(run, _LayoutRun)]
     optimised = _optimise_side_by_side([runs[i] for i in moving], progress or (lambda fraction: None),

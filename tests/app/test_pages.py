@@ -2,6 +2,7 @@
 
 import shutil
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -815,3 +816,15 @@ def test_search_page_above_the_hover_limit_marks_a_clicked_points_neighbours_on_
     np.testing.assert_allclose(to_layout(marks["origin"]), layout[clicked_row], atol=1e-4)
     rows = [int(np.flatnonzero(ids == str(identifier))[0]) for identifier in table["id"]]
     np.testing.assert_allclose(to_layout(marks["hits"]), layout[rows], atol=1e-4)  # best first, as the table
+
+
+def test_the_maps_data_is_one_read_only_object_for_every_rerun(small_workspace):
+    from ui import cache
+
+    version = small_workspace.version()
+    first, again = (cache.map_data(str(small_workspace.path), version) for _ in range(2))
+    assert first is again
+    for array in (first.layout_2d, first.clustering.labels, first.clustering.outlier_scores):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    np.testing.assert_array_equal(first.clustering.labels, small_workspace.clustering().clustering.labels)
