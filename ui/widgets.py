@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +41,11 @@ def stage_progress() -> Callable[..., None]:
 
 def download_csv(frame: pd.DataFrame, *, label: str, file_name: str, key: str, container=None) -> None:
     """A download button for ``frame`` as formula-safe CSV: the app's only way to export a table (the tables' own
-    toolbar export is off, ``client.disableDataExport``, since it writes cells raw)."""
-    (container or st).download_button(label, to_safe_csv(frame), file_name=file_name, mime="text/csv", key=key)
+    toolbar export is off, ``client.disableDataExport``, since it writes cells raw). The CSV is made when the button
+    is clicked (Streamlit's deferred download), not on every rerun: the Map page's table of a million points took
+    14 s to write, nine tenths of each rerun. A click does not rerun the page."""
+    (container or st).download_button(label, functools.partial(to_safe_csv, frame), file_name=file_name,
+                                      mime="text/csv", key=key, on_click="ignore")
 
 
 def model_label(model_id: str) -> str:

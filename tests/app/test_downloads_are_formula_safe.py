@@ -41,18 +41,19 @@ def formula_workspace(tweets, tweet_vectors):
 
 @pytest.fixture()
 def downloads(monkeypatch):
-    """The bytes of every CSV the pages offer, by widget key (captured where the one download helper makes them)."""
-    import ui.widgets
+    """What makes every CSV the pages offer, by order of registration: each download's data is registered with
+    Streamlit as a deferred file (made on the click, not on every rerun); calling it makes the bytes a click gets."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
 
     served = {}
-    make = ui.widgets.to_safe_csv
+    register = MediaFileManager.add_deferred
 
-    def capture(frame):
-        data = make(frame)
-        served[len(served)] = data
-        return data
+    def capture(manager, make, mimetype, *args, **kwargs):
+        if mimetype == "text/csv":
+            served[len(served)] = make
+        return register(manager, make, mimetype, *args, **kwargs)
 
-    monkeypatch.setattr(ui.widgets, "to_safe_csv", capture)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
     return served
 
 
@@ -80,7 +81,7 @@ def test_the_tables_own_export_is_off():
 def test_map_downloads(formula_workspace, downloads):
     at = _page("map.py", formula_workspace)
     assert not at.exception and downloads
-    assert max(_assert_safe(data) for data in downloads.values()) == 400
+    assert max(_assert_safe(make()) for make in downloads.values()) == 400
 
 
 def test_search_downloads(formula_workspace, downloads):
@@ -88,29 +89,29 @@ def test_search_downloads(formula_workspace, downloads):
     at.text_input(key="search_query").set_value("ebola vaccine").run()  # keyword search: no model for vectors
     at.text_input(key="search_point_id").set_value("=ID0").run()
     assert not at.exception and len(downloads) >= 2
-    for data in downloads.values():
-        _assert_safe(data)
+    for make in downloads.values():
+        _assert_safe(make())
 
 
 def test_quality_downloads(formula_workspace, downloads):
     at = _page("quality.py", formula_workspace)
     at.slider(key="duplicate_threshold").set_value(0.8).run()
     assert not at.exception and len(downloads) >= 2
-    for data in downloads.values():
-        _assert_safe(data)
+    for make in downloads.values():
+        _assert_safe(make())
 
 
 def test_label_audit_downloads(formula_workspace, downloads):
     at = _page("labels.py", formula_workspace)
     assert not at.exception and len(downloads) >= 3
-    for data in downloads.values():
-        _assert_safe(data)
+    for make in downloads.values():
+        _assert_safe(make())
 
 
 def test_compression_downloads(formula_workspace, downloads):
     at = _page("compression.py", formula_workspace)
     assert not at.exception and len(downloads) == 1
-    _assert_safe(downloads[0])
+    _assert_safe(downloads[0]())
 
 
 def test_negative_numbers_stay_numbers_and_carriage_returns_stay_in_their_cell():
@@ -134,8 +135,8 @@ def test_audit_downloads(downloads, monkeypatch, tmp_path):
     at.radio(key="pairs_source").set_value("Example: 500 STS-B pairs (graded 0-5)").run()
     at.multiselect(key="audit_models").select("tfidf-svd").run()
     assert not at.exception and len(downloads) >= 2
-    for data in downloads.values():
-        _assert_safe(data)
+    for make in downloads.values():
+        _assert_safe(make())
 
 
 @pytest.mark.slow
@@ -150,5 +151,5 @@ def test_evaluation_downloads(downloads, monkeypatch, news):
     at.run()
     at.radio(key="evaluation_source").set_value("Example: 200 news articles, found by their titles (easy)").run()
     assert not at.exception and downloads
-    for data in downloads.values():
-        _assert_safe(data)
+    for make in downloads.values():
+        _assert_safe(make())

@@ -157,6 +157,12 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     page.locator("[data-testid=stDataFrame]").first.hover()
     page.locator("[data-testid=stElementToolbar]").first.wait_for(state="attached", timeout=10_000)
     assert page.get_by_role("button", name="Download as CSV").count() == 0
+    # Ours downloads formula-safe CSV, made when the button is clicked (a deferred download).
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download all points with clusters (CSV)").click()
+    table = pd.read_csv(download.value.path(), dtype=str, keep_default_na=False)
+    assert len(table) == 150 and "'=HYPERLINK(\"http://example.invalid\")" in set(table["note"])
+    assert not table.map(lambda cell: cell.startswith(("=", "@"))).any().any()
 
     # One typed query: results listed, the query starred on the map, the payload rows still plain text.
     page.get_by_role("link", name="Search").click()
