@@ -165,7 +165,8 @@ if shown is not None:
 chart_columns = st.multiselect(
     "Charts under the map (click bars, or box-select them, to pick their points on the map)", [CLUSTERS, *metadata],
     default=[CLUSTERS, *metadata[:1]], key="chart_columns")
-chart_values = {CLUSTERS: pd.Series([cluster_keywords.name(int(c)) for c in labels], name=CLUSTERS),
+names = cluster_keywords.names(labels.to_numpy())
+chart_values = {CLUSTERS: pd.Series(names, name=CLUSTERS),
                 **{column: data.points[column] for column in metadata}}
 charts = [column_chart(chart_values[column]) for column in chart_columns]
 picks, picked_rows = chart_picks(charts, path)
@@ -191,7 +192,7 @@ else:
                             width="stretch", config=MAP_CONFIG)
     selected = selected_rows(event.selection.points)
 
-table = data.points.assign(cluster=[cluster_keywords.name(int(c)) for c in labels],
+table = data.points.assign(cluster=names,
                            outlier_score=clustering.outlier_scores,
                            x=data.layout_2d[:, 0], y=data.layout_2d[:, 1])
 if data.flags is not None:

@@ -148,7 +148,7 @@ def _map_section(workspace: Workspace, saved, points: pd.DataFrame, include_text
                  max_points: int) -> tuple[dict[str, Any], go.Figure]:
     labels = saved.clustering.labels
     rows = figures.drawn_rows(len(points), limit=max_points, seed=SAMPLE_SEED)
-    names = [saved.keywords.name(int(label)) for label in labels]
+    names = saved.keywords.names(labels)
     shown = points if include_texts else points[["id", "chunk"]].assign(text="")
     hover = figures.hover_texts(shown, clusters=names)
     coords = workspace.layout(2)

@@ -155,3 +155,9 @@ class ClusterKeywords:
             return "Unclustered"
         words = ", ".join(self.keywords.get(cluster_id, [])[:n_words])
         return f"{cluster_id}: {words}" if words else str(cluster_id)
+
+    def names(self, labels: np.ndarray) -> np.ndarray:
+        """(n,) object array: the :meth:`name` of each of the n labels, each cluster's made once (a million labels
+        named one by one took a second)."""
+        clusters, inverse = np.unique(np.asarray(labels, dtype=np.int64), return_inverse=True)
+        return np.array([self.name(int(cluster)) for cluster in clusters] + [""], dtype=object)[:-1][inverse]

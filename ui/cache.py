@@ -133,7 +133,7 @@ def map_hover(path: str, version: float, own: tuple[int, int, str] | None) -> fi
     data = map_data(path, version)
     shown = reclustering(path, version, *own) if own else None
     labels, keywords = (shown.clustering.labels, shown.keywords) if shown else (data.clustering.labels, data.keywords)
-    return figures.HoverLabels(data.points, clusters=[keywords.name(int(label)) for label in labels])
+    return figures.HoverLabels(data.points, clusters=keywords.names(labels))
 
 
 @st.cache_data(max_entries=4, show_spinner="Computing the 3-D layout (first time only)…")

@@ -539,3 +539,12 @@ def test_clusters_repeat_exactly_with_copies_of_points(small_workspace):
     first, second = (cluster_points(points, ClusterConfig(5, 3)) for _ in range(2))
     np.testing.assert_array_equal(first.labels, second.labels)
     np.testing.assert_array_equal(first.outlier_scores, second.outlier_scores)
+
+
+def test_cluster_names_of_many_labels_are_each_labels_name():
+    from explorer.types import ClusterKeywords
+
+    keywords = ClusterKeywords({0: ["ebola", "outbreak", "cdc", "africa"], 2: ["diet"], -1: ["rt"]})
+    labels = np.array([2, -1, 0, 0, 7, -1, 2])
+    assert keywords.names(labels).tolist() == [keywords.name(int(label)) for label in labels]
+    assert keywords.names(labels)[2] == "0: ebola, outbreak, cdc" and keywords.names(np.array([], int)).tolist() == []
