@@ -160,4 +160,4 @@ class ClusterKeywords:
         """(n,) object array: the :meth:`name` of each of the n labels, each cluster's made once (a million labels
         named one by one took a second)."""
         clusters, inverse = np.unique(np.asarray(labels, dtype=np.int64), return_inverse=True)
-        return np.array([self.name(int(cluster)) for cluster in clusters] + [""], dtype=object)[:-1][inverse]
+        return np.array([self.name(int(cluster)) for cluster in clusters], dtype=object)[inverse]
