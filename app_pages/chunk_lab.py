@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.chunk_lab import LAB_METRICS, MAX_SETTINGS
+from explorer.chunk_lab import LAB_METRICS, MAX_SETTINGS, parse_settings
 from explorer.encoders import DEFAULT_MODEL, MODELS
 from explorer.errors import InputError
 from explorer.figures import metrics_figure
@@ -32,6 +32,11 @@ model_id = controls[0].selectbox("Model", available, index=available.index(DEFAU
                                  key="lab_model")
 settings = controls[1].text_input(f"Settings (two to {MAX_SETTINGS}, TOKENS:OVERLAP, comma-separated; off = whole "
                                   "texts)", "off,128:16,256:32,512:64", key="lab_settings")
+try:
+    parse_settings(settings)
+except InputError as error:
+    st.error(md(error))
+    st.stop()
 source = st.radio("Data", [*EXAMPLES, UPLOAD], key="lab_source")
 if source == UPLOAD:
     columns = st.columns(2)
@@ -44,15 +49,23 @@ if source == UPLOAD:
     try:
         table = cache.uploaded_table(data, filename)
         names = [str(column) for column in table.columns]
+        suggested = cache.suggested_id_column(data, filename, *queries)
         pick = st.columns(2)
         text_column = pick[0].selectbox("Text column", names, index=names.index(guess_text_column(table)),
                                         key=f"lab_text_column {filename}")
-        id_column = pick[1].selectbox("Id column (the queries' relevant_doc_id)", [ROW_NUMBER, *names],
-                                      key=f"lab_id_column {filename}")
+        choices = [ROW_NUMBER, *names]
+        id_choice = pick[1].selectbox("Id column (the queries' relevant_doc_id)", choices,
+                                      index=choices.index(suggested.column or ROW_NUMBER) if suggested else 0,
+                                      key=f"lab_id_column {filename} {queries[1]}")
+        id_column = None if id_choice == ROW_NUMBER else id_choice
+        if suggested:
+            chosen = suggested if suggested.column == id_column else cache.id_join_of(data, filename, id_column,
+                                                                                       *queries)
+            st.caption(md(f"Id column '{id_choice}' " + ("chosen because " if chosen is suggested else "")
+                          + f"{chosen.sentence()}."))
     except InputError as error:
         st.error(md(error))
         st.stop()
-    id_column = None if id_column == ROW_NUMBER else id_column
 else:
     st.caption(f"Queries: {RETRIEVAL_QUERIES[EXAMPLES[source]]}. The articles run to 1,500-6,000 characters; "
                "all-MiniLM-L6-v2 reads 256 tokens (about 1,000 characters) of each text it is given.")
@@ -61,6 +74,12 @@ else:
     queries = (example_queries.to_csv(index=False).encode(), "queries.csv")
     text_column, id_column = "text", "doc_id"
 
+run = (filename, text_column, id_column, settings, model_id, queries[1])
+if st.button("Run the comparison", key="lab_run", type="primary"):
+    st.session_state["lab_ran"] = run
+if st.session_state.get("lab_ran") != run:
+    st.caption("Each setting is embedded and mapped: minutes on a large corpus. Check the columns, then run.")
+    st.stop()
 try:
     lab = cache.chunking_lab(data, filename, text_column, id_column, settings, model_id, *queries)
 except InputError as error:

@@ -24,7 +24,7 @@ score_label = "euclidean distance (lower = closer)" if index.metric == "euclidea
 st.caption(f"Vector scores are {score_label}, the metric this index was built with · model {index.model_id} · "
            f"{index.kind} FAISS index over {len(index):,} points")
 if index.kind != "exact":
-    recall = cache.index_recall(str(path), version, 10)
+    recall = cache.index_recall(str(path), version)
     st.info(f"This index is approximate (HNSW): on 200 sampled points, it returns {recall:.1%} of the exact "
             "top-10 neighbours (recall@10 against brute-force search).")
 

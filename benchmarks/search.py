@@ -68,8 +68,8 @@ def time_queries(queries: list[str], run) -> dict[str, float]:
 def main() -> None:
     from explorer.embed import embed_texts
     from explorer.encoders import load_encoder
-    from explorer.index import IndexConfig, VectorIndex
-    from explorer.search import KeywordIndex, index_recall, search
+    from explorer.index import IndexConfig, VectorIndex, index_recall
+    from explorer.search import KeywordIndex, search
     from explorer.types import Embeddings
     from explorer.workspace import embeddings_cache
 

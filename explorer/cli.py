@@ -596,12 +596,19 @@ def _chunk_lab(args: argparse.Namespace) -> int:
     from explorer.chunk_lab import chunk_lab, parse_settings, read_documents
     from explorer.encoders import DEFAULT_MODEL
     from explorer.reading import read_table
+    from explorer.retrieval import best_id_column, relevant_ids
     from explorer.workspace import embeddings_cache
 
     settings = parse_settings(args.settings)
-    documents = read_documents(read_table(_read(args.input), args.input.name), text_column=args.text_col,
-                               id_column=args.id_col)
+    table = read_table(_read(args.input), args.input.name)
     queries = read_table(_read(args.queries), args.queries.name) if args.queries else None
+    id_column = args.id_col
+    if queries is not None and id_column is None:
+        chosen = best_id_column(table, relevant_ids(queries))
+        id_column = chosen.column
+        print(f"note: id column '{id_column or '(row number)'}' chosen because {chosen.sentence()}",
+              file=sys.stderr)
+    documents = read_documents(table, text_column=args.text_col, id_column=id_column)
     lab = chunk_lab(documents, settings, _available_encoder(args.model or DEFAULT_MODEL), queries=queries,
                     threshold=args.threshold, cache_dir=embeddings_cache())
     if args.json:

@@ -164,6 +164,42 @@ class VectorIndex:
                    metric=record["metric"], kind=record["kind"])
 
 
+RECALL_K = 10
+RECALL_QUERIES = 200
+
+
+def index_recall(index: VectorIndex, embeddings: Embeddings, *, k: int = RECALL_K, n_queries: int = RECALL_QUERIES,
+                 seed: int = 0) -> float:
+    """Measured recall@k of ``index`` against exact search: the share of each sampled corpus point's exact
+    top-k (brute force in numpy, the point itself excluded) that the index also returns, a returned point whose
+    exact score ties the k-th best (within 1e-5) counting as one of them. 1.0 for exact indexes. The exact
+    scores are one matrix product per batch of queries (0.2 s at 50k points)."""
+    n = len(embeddings)
+    k = min(k, n - 1)
+    if k < 1:
+        raise InputError("Recall needs at least 2 points.")
+    sample = np.random.default_rng(seed).choice(n, size=min(n_queries, n), replace=False)
+    queries = Embeddings(embeddings.vectors[sample], embeddings.model_id, embeddings.fingerprint,
+                         embeddings.normalized)
+    approximate = index.search(queries, k + 1).indices
+    vectors = _prepare(embeddings.vectors, index.metric)
+    hits = 0
+    for start in range(0, len(sample), 50):
+        rows = sample[start:start + 50]
+        if index.metric == "euclidean":
+            closeness = -np.sqrt(np.maximum((vectors[rows] ** 2).sum(axis=1)[:, None] - 2 * vectors[rows] @ vectors.T
+                                            + (vectors ** 2).sum(axis=1)[None, :], 0))
+        else:
+            closeness = vectors[rows] @ vectors.T
+        closeness[np.arange(len(rows)), rows] = -np.inf
+        kth_best = -np.partition(-closeness, k - 1, axis=1)[:, k - 1]
+        for offset, row in enumerate(rows):
+            found = approximate[start + offset]
+            found = found[(found != row) & (found >= 0)][:k]
+            hits += int((closeness[offset, found] >= kth_best[offset] - 1e-5).sum())
+    return hits / (len(sample) * k)
+
+
 def _prepare(vectors: np.ndarray, metric: str) -> np.ndarray:
     prepared = np.ascontiguousarray(vectors, dtype=np.float32)
     if metric == "cosine":

@@ -19,6 +19,7 @@ from explorer.embed import embed_texts, precomputed_embeddings
 from explorer.encoders import Encoder, load_encoder
 from explorer.errors import InputError
 from explorer.flags import cosine_neighbours, near_duplicates, outlier_scores
+from explorer.index import index_recall
 from explorer.ingest import IngestConfig, build_corpus, build_ids
 from explorer.limits import check_points
 from explorer.map_building import MapBuild, StageProgress, build_map, distinct_count, layout_requests, start_warm_up
@@ -162,7 +163,8 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     writer.write_embeddings(folder, embeddings)
     built = build_map(corpus.texts, embeddings, config, progress=progress)
     timings.update(built.timings)
-    writer.write_index(folder, built.index)
+    recall = None if built.index.kind == "exact" else index_recall(built.index, embeddings)
+    writer.write_index(folder, built.index, recall=recall)
     writer.write_knn(folder, built.knn)
     writer.write_layout(folder, built.display, config.layout)
     writer.write_layout(folder, built.points, layout_requests(config.layout, len(corpus), built.fitted)[1][1])

@@ -17,6 +17,55 @@ from explorer.ingest import clean_text
 
 CUTOFFS = (1, 5, 10)
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+MIN_JOINED = 0.5
+"""Below this share of relevant ids found among the corpus's ids, the queries are refused: the ids name another
+corpus or another column, and recall would measure the join, not the model."""
+
+
+@dataclass(frozen=True)
+class IdJoin:
+    """How many of the queries' relevant ids one column of document ids holds."""
+
+    column: str | None
+    n_relevant: int
+    n_found: int
+
+    @property
+    def share(self) -> float:
+        return self.n_found / self.n_relevant if self.n_relevant else 0.0
+
+    def sentence(self) -> str:
+        where = f"column '{self.column}'" if self.column else "the row numbers"
+        return f"{self.n_found:,} of {self.n_relevant:,} distinct relevant ids ({self.share:.0%}) are in {where}"
+
+
+def id_join(doc_ids: pd.Series, relevant_ids: pd.Series, *, column: str | None = None) -> IdJoin:
+    """The join of the queries' ``relevant_ids`` to ``doc_ids``, both compared as trimmed text."""
+    wanted = pd.unique(relevant_ids.astype(str).str.strip())
+    known = set(doc_ids.astype(str).str.strip())
+    return IdJoin(column, len(wanted), sum(1 for doc_id in wanted if doc_id in known))
+
+
+def check_id_join(join: IdJoin) -> IdJoin:
+    """Refuse a join that finds fewer than :data:`MIN_JOINED` of the relevant ids, with the counts."""
+    if join.share < MIN_JOINED:
+        raise InputError(f"Only {join.sentence()}: the queries' relevant_doc_id do not name these documents. "
+                         "Choose the id column that holds them (or the matching corpus); nothing was embedded.")
+    return join
+
+
+def relevant_ids(queries: pd.DataFrame) -> pd.Series:
+    """The ``relevant_doc_id`` column of a queries table (refused with the columns found when it has none)."""
+    return queries[_columns(queries, ("relevant_doc_id",), "queries")["relevant_doc_id"]]
+
+
+def best_id_column(table: pd.DataFrame, relevant_ids: pd.Series, *, candidates: list[str] | None = None) -> IdJoin:
+    """The column of ``table`` (or the row numbers, ``column=None``) that holds the most relevant ids: the id
+    column a person would pick once they saw the queries."""
+    joins = [id_join(pd.Series(range(len(table))), relevant_ids)]
+    for column in candidates if candidates is not None else [str(name) for name in table.columns]:
+        joins.append(id_join(table[column], relevant_ids, column=column))
+    return max(joins, key=lambda join: join.n_found)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +117,7 @@ def read_retrieval(corpus: pd.DataFrame, queries: pd.DataFrame) -> RetrievalSet:
     frame = pd.DataFrame({"query_id": queries[query_columns["query_id"]].astype(str).str.strip(),
                           "query": queries[query_columns["query"]].astype("string").fillna("").map(clean_text),
                           "relevant": queries[query_columns["relevant_doc_id"]].astype(str).str.strip()})
+    check_id_join(id_join(pd.Series(doc_ids), frame["relevant"], column=str(corpus_columns["doc_id"])))
     unknown = frame[~frame["relevant"].isin(row_of)]
     if len(unknown):
         notes.append(f"{len(unknown)} relevant_doc_id(s) are not in the corpus (e.g. "

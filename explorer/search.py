@@ -296,29 +296,6 @@ def point_neighbours(row: int, *, index: VectorIndex, embeddings: Embeddings, la
     return PointNeighbours(row, rows, scores, map_ranks.astype(np.int64))
 
 
-def index_recall(index: VectorIndex, embeddings: Embeddings, *, k: int = 10, n_queries: int = 200,
-                 seed: int = 0) -> float:
-    """Measured recall@k of ``index`` against exact search: the share of each sampled corpus point's exact
-    top-k (brute force in numpy, the point itself excluded) that the index also returns. 1.0 for exact indexes
-    up to ties."""
-    n = len(embeddings)
-    k = min(k, n - 1)
-    if k < 1:
-        raise InputError("Recall needs at least 2 points.")
-    sample = np.random.default_rng(seed).choice(n, size=min(n_queries, n), replace=False)
-    queries = Embeddings(embeddings.vectors[sample], embeddings.model_id, embeddings.fingerprint,
-                         embeddings.normalized)
-    approximate = index.search(queries, k + 1)
-    hits = 0
-    for query_number, row in enumerate(sample):
-        exact = similarity_to_all(embeddings.vectors, embeddings.vectors[row], index.metric)
-        exact[row] = np.inf if index.metric == "euclidean" else -np.inf
-        best = np.argsort(exact if index.metric == "euclidean" else -exact, kind="stable")[:k]
-        found = set(approximate.indices[query_number].tolist()) - {row}
-        hits += len(found & set(best.tolist()))
-    return hits / (len(sample) * k)
-
-
 def selection_centroid(vectors: np.ndarray, rows: Sequence[int], metric: str) -> np.ndarray:
     """(1, d) float32 the centre of the selected rows, as a query vector: the mean of their unit vectors (cosine),
     else of the vectors themselves."""

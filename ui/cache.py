@@ -40,6 +40,7 @@ from explorer.embed import embed_texts
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
+from explorer.index import index_recall as measure_index_recall
 from explorer.label_audit import LabelAudit, audit_labels
 from explorer.reading import TableRead, read_file, read_table
 from explorer.reduce import LayoutConfig
@@ -159,6 +160,22 @@ def uploaded_table(data: bytes, filename: str) -> pd.DataFrame:
     return read_table(data, filename)
 
 
+def suggested_id_column(data: bytes, filename: str, queries: bytes | None,
+                        queries_name: str | None) -> retrieval.IdJoin | None:
+    """The documents' column holding most of the queries' relevant ids (None without queries)."""
+    if queries is None:
+        return None
+    return retrieval.best_id_column(uploaded_table(data, filename),
+                                    retrieval.relevant_ids(uploaded_table(queries, queries_name)))
+
+
+def id_join_of(data: bytes, filename: str, id_column: str | None, queries: bytes,
+               queries_name: str) -> retrieval.IdJoin:
+    table = uploaded_table(data, filename)
+    ids = pd.Series(range(len(table))) if id_column is None else table[id_column]
+    return retrieval.id_join(ids, retrieval.relevant_ids(uploaded_table(queries, queries_name)), column=id_column)
+
+
 @st.cache_resource(max_entries=2, show_spinner="Reading the file…")
 def build_input(data: bytes, filename: str, separator: str | None = None) -> TableRead:
     """A file to build a workspace from, parsed once and shared read-only (never copied: it may hold millions of
@@ -194,9 +211,13 @@ def keyword_index(path: str, version: float) -> KeywordIndex:
 
 
 @st.cache_data(max_entries=4, show_spinner="Measuring the approximate index's recall against exact search…")
-def index_recall(path: str, version: float, k: int) -> float:
+def index_recall(path: str, version: float) -> float:
+    """The recall@10 saved with the index at build time; measured here only for a workspace built before."""
+    saved = Workspace.open(Path(path)).index_recall()
+    if saved is not None:
+        return saved
     data = search_data(path, version)
-    return search.index_recall(data.index, data.embeddings, k=k)
+    return measure_index_recall(data.index, data.embeddings)
 
 
 @st.cache_data(max_entries=32, show_spinner="Searching…")
@@ -417,6 +438,8 @@ def chunking_lab(data: bytes, filename: str, text_column: str, id_column: str | 
     """The lab's comparison. Each setting's chunks are embedded first, outside the memoised comparison, so that
     embedding shows a progress bar; the comparison then reads the vectors from disk."""
     documents = lab_documents(data, filename, text_column, id_column)
+    if queries is not None:  # the join is checked before any embedding
+        retrieval.check_id_join(id_join_of(data, filename, id_column, queries, queries_name))
     model = encoder(model_id)
     for setting in chunk_lab.parse_settings(settings):
         texts = chunk_lab.setting_corpus(documents, setting, model).texts

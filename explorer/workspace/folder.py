@@ -76,6 +76,11 @@ class Workspace:
     def index(self) -> VectorIndex:
         return VectorIndex.read(self.path / files.INDEX, store.load_sidecar(self.path / files.INDEX))
 
+    def index_recall(self) -> float | None:
+        """The approximate index's recall@10 against exact search, measured at build time (None for an exact
+        index, or one built before it was measured)."""
+        return store.load_sidecar(self.path / files.INDEX).get("recall_at_10")
+
     def knn(self) -> Neighbors:
         meta = store.load_sidecar(self.path / files.KNN_INDICES)
         return Neighbors(store.load_array(self.path / files.KNN_INDICES),

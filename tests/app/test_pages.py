@@ -646,6 +646,8 @@ def test_chunk_lab_page_compares_settings_on_the_example_and_explains_bad_settin
     at.session_state["lab_settings"] = "off,256:32"
     at.session_state["lab_source"] = "Example: 200 news articles, queries their titles"
     at.run()
+    assert not at.exception and not at.dataframe  # nothing long starts before the user asks
+    at.button(key="lab_run").click().run()
     assert not at.exception
     corpus, queries = news_retrieval_example("title")
     expected = chunk_lab(read_documents(corpus, text_column="text", id_column="doc_id"), parse_settings("off,256:32"),

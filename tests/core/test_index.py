@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from explorer.errors import IndexMismatchError, InputError
-from explorer.index import IndexConfig, VectorIndex
+from explorer.index import IndexConfig, VectorIndex, index_recall
 from explorer.types import Embeddings
 
 
@@ -96,8 +96,6 @@ def test_bad_index_config():
 
 def test_hnsw_searches_single_queries_deeper_than_the_knn_graph(embeddings):
     """The k-NN graph uses graph_ef_search, searches the index's own (deeper) ef_search."""
-    from explorer.search import index_recall
-
     shallow_graph = IndexConfig(exact_limit=0, hnsw_m=4, ef_construction=4, graph_ef_search=1, ef_search=64)
     index = VectorIndex.build(embeddings, shallow_graph)
     exact = VectorIndex.build(embeddings).knn_graph(embeddings, 10).indices

@@ -67,13 +67,28 @@ def test_bad_retrieval_files_are_explained(news):
         read_retrieval(corpus, queries)
     with pytest.raises(InputError, match="missing: relevant_doc_id"):
         read_retrieval(corpus.head(2), queries.drop(columns="relevant_doc_id"))
-    queries = pd.DataFrame({"query_id": [1, 1, 2], "query": ["a", "a", "b"], "relevant_doc_id": [1, 99, 98]})
-    data = read_retrieval(corpus.head(2), queries)
-    assert list(data.query_ids) == ["1"] and [list(r) for r in data.relevant] == [[0]]
+    queries = pd.DataFrame({"query_id": [1, 1, 2, 3], "query": ["a", "a", "b", "c"],
+                            "relevant_doc_id": [1, 99, 98, 2]})
+    data = read_retrieval(corpus.head(2), queries)  # half the relevant ids found: read, with notes
+    assert list(data.query_ids) == ["1", "3"] and [list(r) for r in data.relevant] == [[0], [1]]
     assert "2 relevant_doc_id(s) are not in the corpus" in data.notes[0]
     assert "left out (e.g. 2)" in data.notes[1]
     with pytest.raises(InputError, match="No query has both"):
-        read_retrieval(corpus.head(2), queries.assign(relevant_doc_id=99))
+        read_retrieval(corpus.head(2), queries.assign(query=""))
+
+
+def test_a_join_that_finds_few_relevant_ids_is_refused_with_the_counts_before_any_embedding(news):
+    from explorer.retrieval import best_id_column, relevant_ids
+
+    corpus = pd.DataFrame({"doc_id": news["article_id"], "text": news["text"]})
+    queries = pd.DataFrame({"query_id": range(len(news)), "query": news["title"],
+                            "relevant_doc_id": news["article_id"]})
+    by_row_number = corpus.assign(doc_id=range(len(corpus)))  # the chunking lab's "(row number)" ids
+    with pytest.raises(InputError, match=r"Only 0 of 40 distinct relevant ids \(0%\) are in column 'doc_id'"):
+        read_retrieval(by_row_number, queries)
+    chosen = best_id_column(corpus.assign(other=range(len(corpus))), relevant_ids(queries))
+    assert chosen.column == "doc_id" and chosen.n_found == chosen.n_relevant == len(set(news["article_id"]))
+    assert chosen.sentence() == "40 of 40 distinct relevant ids (100%) are in column 'doc_id'"
 
 
 def test_cli_eval_json_and_gate(tmp_path, news):

@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 
 from explorer.errors import IndexMismatchError, InputError
-from explorer.index import IndexConfig, VectorIndex
+from explorer.index import IndexConfig, VectorIndex, index_recall
 from explorer.reduce import LayoutConfig
 from explorer.search import (
     KeywordIndex,
     hits_table,
-    index_recall,
     place_query,
     point_neighbours,
     reciprocal_rank_fusion,
