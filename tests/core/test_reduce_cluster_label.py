@@ -503,8 +503,10 @@ def test_clusters_are_the_hdbscan_librarys_with_an_exact_tree(small_workspace, m
                              cluster_selection_method=selection, approx_min_span_tree=False).fit(
                                  points.astype(np.float64))
     # Mutual reachability distances tie often (many equal a shared core distance), so exact minimum spanning trees
-    # differ in a few edges: the hdbscan library's own exact algorithms (boruvka, generic) agree at ARI 0.98 here.
-    assert ours.n_clusters == theirs.labels_.max() + 1
+    # differ in a few edges, and which tree a machine builds depends on floating-point order: the hdbscan
+    # library's own exact algorithms (boruvka, generic) agree at ARI 0.98 here, and one machine found 19 clusters
+    # where the library found 20. So the figures compared are agreements, never an exact count.
+    assert abs(ours.n_clusters - (theirs.labels_.max() + 1)) <= max(1, 0.1 * ours.n_clusters)
     assert np.mean((ours.labels < 0) == (theirs.labels_ < 0)) >= 0.99
     assert adjusted_rand_score(ours.labels, theirs.labels_) >= 0.95
     reference = np.nan_to_num(theirs.outlier_scores_, nan=0.0)
