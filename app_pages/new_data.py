@@ -4,7 +4,8 @@ many) or a new batch of documents (how the cluster mix moves, how new each one i
 import numpy as np
 import streamlit as st
 
-from explorer.coverage import LINE_PERCENTILE, QueryCoverage, hubs_table, queries_table
+from explorer.coverage import QueryCoverage, hubs_table, queries_table
+from explorer.domain import RULE
 from explorer.drift import NOVEL, BatchDrift, novel_table
 from explorer.errors import InputError
 from explorer.frozen_map import DEFAULT_K, PlacedTexts, check_same_model, default_text_column
@@ -25,9 +26,8 @@ def show_coverage(result: QueryCoverage, placed: PlacedTexts) -> None:
     headline = st.columns(4)
     answered = result.answered()
     headline[0].metric("Queries", f"{len(answered):,}")
-    headline[1].metric("With no document above the line", f"{int((~answered).sum()):,}",
-                       help=f"The best document's cosine is below {result.relevance_line:.3f}, which only "
-                            f"{100 - LINE_PERCENTILE:.0f}% of random pairs of the corpus's points reach.")
+    headline[1].metric("Unanswered (outside the corpus's domain)", f"{int((~answered).sum()):,}",
+                       help=f"The best document's cosine is below {result.relevance_line:.3f}. {RULE}")
     headline[2].metric("Clusters never reached", f"{len(result.uncovered()):,} of {len(result.clusters):,}",
                        help=f"No point of the cluster is in any query's top {placed.k}.")
     headline[3].metric("Hub documents", f"{len(result.hubs()):,}",
@@ -70,15 +70,15 @@ def show_coverage(result: QueryCoverage, placed: PlacedTexts) -> None:
 def show_drift(result: BatchDrift, placed: PlacedTexts) -> None:
     headline = st.columns(4)
     headline[0].metric("New documents", f"{len(result.novelty):,}")
-    headline[1].metric(f"Novel (above {NOVEL:.0f})", f"{int((result.novelty > NOVEL).sum()):,}",
+    headline[1].metric("Novel (outside the corpus's domain)", f"{int((result.novelty > NOVEL).sum()):,}",
                        help=f"Farther from the corpus than {NOVEL:.0f}% of its points are from their nearest "
-                            "neighbour.")
+                            f"distinct neighbour. {RULE}")
     headline[2].metric("Cluster mix moved", f"{result.total_variation:.1%}",
                        help="Total variation between the corpus's and the batch's cluster shares: 0% the same mix, "
                             "100% no cluster in common.")
     headline[3].metric("Median novelty", f"{np.median(result.novelty):.0f}",
                        help="Half the new documents are farther from the corpus than this percentage of its points "
-                            "are from their nearest neighbour.")
+                            "are from their nearest distinct neighbour.")
     st.info(md(result.sentence()))
     map_tab, novel_tab, shares_tab = st.tabs(["Map", "Most novel", "Cluster shares"])
     with map_tab:

@@ -1,9 +1,9 @@
 """Query coverage: do real users' queries land where the documents are?
 
 Each query is searched in the workspace's own index (its top k, as a retrieval system built on it would answer).
-Three findings: the clusters no query ever reaches, the queries whose best document is no closer than chance (the
-model's own relevance line, from random pairs of the corpus's points), and the hubs (documents in the top k of
-far more queries than chance would put them).
+Three findings: the clusters no query ever reaches, the queries left unanswered (outside the corpus's domain, by
+the rule :mod:`explorer.domain` shares with drift), and the hubs (documents in the top k of far more queries than
+chance would put them).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from explorer.frozen_map import PlacedTexts, random_pair_line
+from explorer.domain import IN_DOMAIN_SHARE, DomainLine, domain_line
+from explorer.flags import cosine_neighbours
+from explorer.frozen_map import PlacedTexts
 from explorer.types import ClusterKeywords
 from explorer.workspace import Workspace
 
-LINE_PERCENTILE = 99.0
-"""A query is answered when its best document's cosine beats this percentile of random corpus pairs."""
 MOSTLY_UNANSWERED = 0.5
 
 
@@ -27,7 +27,8 @@ MOSTLY_UNANSWERED = 0.5
 class QueryCoverage:
     """Attributes:
         placed: the queries, embedded, searched and placed on the map.
-        relevance_line: the cosine that only 1% of random pairs of the corpus's points reach.
+        domain: the corpus's domain line: a query is answered when its best document is at least as close as
+            the nearest distinct neighbour of 95% of the corpus's own points.
         clusters: one row per cluster (noise left out): cluster, name, size, hits (top-k places it takes),
             queries (queries with at least one of their top k in it), largest first.
         hit_counts: (n,) int64 how many queries have each point in their top k.
@@ -36,7 +37,7 @@ class QueryCoverage:
     """
 
     placed: PlacedTexts
-    relevance_line: float
+    domain: DomainLine
     clusters: pd.DataFrame
     hit_counts: np.ndarray
     hub_threshold: int
@@ -46,9 +47,13 @@ class QueryCoverage:
         """(q,) each query's best cosine with a document."""
         return np.nanmax(self.placed.hit_cosine, axis=1)
 
+    @property
+    def relevance_line(self) -> float:
+        return self.domain.line
+
     def answered(self) -> np.ndarray:
-        """(q,) bool: the query's best document is above the relevance line."""
-        return self.best > self.relevance_line
+        """(q,) bool: the query is in the corpus's domain (its best document reaches the line)."""
+        return self.domain.in_domain(self.best)
 
     def uncovered(self) -> pd.DataFrame:
         """The clusters no query reaches, largest first."""
@@ -70,8 +75,9 @@ class QueryCoverage:
             said.append(f"{unanswered:,} of {n_queries:,} queries score below the model's relevance line against "
                         "every document: the queries may be in a language the model does not handle, or about "
                         "something the corpus does not hold.")
-        said.append(f"{unanswered:,} of {n_queries:,} queries have no document above the relevance line (cosine "
-                    f"{self.relevance_line:.3f}, reached by 1% of random pairs of the corpus's points).")
+        said.append(f"{unanswered:,} of {n_queries:,} queries are unanswered: their best document is below cosine "
+                    f"{self.relevance_line:.3f}, the nearest distinct neighbour of {IN_DOMAIN_SHARE:.0f}% of the "
+                    "corpus's own points (texts held out of a corpus fail this about 5% of the time).")
         uncovered = self.uncovered()
         said.append(f"{len(uncovered):,} of {len(self.clusters):,} clusters ({int(uncovered['size'].sum()):,} points) "
                     f"are in no query's top {self.placed.k}.")
@@ -81,7 +87,7 @@ class QueryCoverage:
 
     def summary(self) -> dict:
         return {"n_queries": int(len(self.best)), "k": self.placed.k, "relevance_line": self.relevance_line,
-                "line_percentile": LINE_PERCENTILE, "n_unanswered": int((~self.answered()).sum()),
+                "in_domain_share": IN_DOMAIN_SHARE, "n_unanswered": int((~self.answered()).sum()),
                 "mostly_unanswered": self.mostly_unanswered(), "n_clusters": int(len(self.clusters)),
                 "n_uncovered_clusters": int(len(self.uncovered())), "hub_threshold": self.hub_threshold,
                 "n_hubs": int(len(self.hubs()))}
@@ -90,7 +96,7 @@ class QueryCoverage:
 def query_coverage(workspace: Workspace, placed: PlacedTexts) -> QueryCoverage:
     """The coverage of the placed queries over the workspace's clusters and points."""
     saved = workspace.clustering()
-    line = random_pair_line(workspace.embeddings().vectors, percentile=LINE_PERCENTILE)
+    line = domain_line(cosine_neighbours(workspace.embeddings(), workspace.knn()).scores)
     n = workspace.manifest.n_points
     found = placed.hits[placed.hits >= 0]
     hit_counts = np.bincount(found, minlength=n).astype(np.int64)

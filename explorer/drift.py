@@ -1,12 +1,13 @@
 """Drift: where a new batch of documents lands on a frozen map, and how new each one is.
 
 Each new document joins the cluster most of its nearest corpus points belong to (ties to the nearer one), unless it
-is novel (farther out than 95% of the corpus): then it stays unclustered, as HDBSCAN leaves points far from every
-cluster. So the share of each cluster before and after the batch can be compared without clustering again.
+is novel (outside the corpus's domain, by the rule :mod:`explorer.domain` shares with query coverage): then it
+stays unclustered, as HDBSCAN leaves points far from every cluster. So the share of each cluster before and after
+the batch can be compared without clustering again.
 
 A document's novelty is measured against the corpus itself: the percentage of corpus points that sit closer to
-their own nearest neighbour than the new document sits to its nearest corpus point (99: farther out than 99% of
-the corpus).
+their own nearest distinct neighbour than the new document sits to its nearest corpus point (99: farther out than
+99% of the corpus).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from explorer.domain import IN_DOMAIN_SHARE as NOVEL
+from explorer.domain import domain_line
 from explorer.flags import cosine_neighbours
 from explorer.frozen_map import PlacedTexts, cosine_index
 from explorer.types import ClusterKeywords
 from explorer.workspace import Workspace
-
-NOVEL = 95.0
-"""A new document is called novel above this novelty percentile."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +31,8 @@ class BatchDrift:
     """Attributes:
         placed: the new documents, embedded, searched and placed on the map.
         nearest_cosine: (m,) float32 each new document's cosine with its nearest corpus point.
-        novelty: (m,) float64 the percentage of corpus points closer to their own nearest neighbour than that.
+        novelty: (m,) float64 the percentage of corpus points closer to their own nearest distinct neighbour than
+            that; above ``NOVEL`` the document is novel (outside the domain).
         assigned: (m,) int64 the cluster each new document joins (-1: unclustered, as every novel one is).
         shares: one row per cluster (unclustered last): cluster, name, corpus, batch (counts), before, batch_share,
             after (shares of the corpus, of the batch, of both together), change (batch_share - before), largest
@@ -58,7 +59,7 @@ class BatchDrift:
         novel = int((self.novelty > NOVEL).sum())
         grown = self.shares.iloc[0]
         return (f"{novel:,} of {len(self.novelty):,} new documents are novel (farther from the corpus than "
-                f"{NOVEL:.0f}% of its points are from their nearest neighbour). The cluster mix moved by "
+                f"{NOVEL:.0f}% of its points are from their nearest distinct neighbour). The cluster mix moved by "
                 f"{self.total_variation:.1%} (total variation); the largest change: {grown['name']}, "
                 f"{grown['before']:.1%} of the corpus against {grown['batch_share']:.1%} of the batch.")
 
@@ -71,22 +72,13 @@ class BatchDrift:
 
 def batch_drift(workspace: Workspace, placed: PlacedTexts) -> BatchDrift:
     """The drift of the placed documents against the workspace they were placed on."""
-    embeddings = workspace.embeddings()
-    own = cosine_neighbours(embeddings, workspace.knn(), k=1).scores[:, 0]
+    domain = domain_line(cosine_neighbours(workspace.embeddings(), workspace.knn()).scores)
     nearest = cosine_index(workspace).search(placed.embeddings, 1).scores[:, 0]
     saved = workspace.clustering()
     labels = saved.clustering.labels
-    novelty = novelty_percentile(own, nearest)
-    assigned = np.where(novelty > NOVEL, -1, neighbour_vote(labels, placed.hits))
+    novelty = domain.novelty(nearest)
+    assigned = np.where(domain.in_domain(nearest), neighbour_vote(labels, placed.hits), -1)
     return BatchDrift(placed, nearest, novelty, assigned, cluster_shares(labels, assigned, saved.keywords))
-
-
-def novelty_percentile(corpus_nearest: np.ndarray, new_nearest: np.ndarray) -> np.ndarray:
-    """(m,) the percentage of ``corpus_nearest`` (each corpus point's cosine with its nearest neighbour) above
-    each of ``new_nearest``."""
-    ordered = np.sort(corpus_nearest)
-    at_or_below = np.searchsorted(ordered, new_nearest, side="right")
-    return 100.0 * (len(ordered) - at_or_below) / len(ordered)
 
 
 def neighbour_vote(labels: np.ndarray, hits: np.ndarray) -> np.ndarray:

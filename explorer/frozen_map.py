@@ -19,7 +19,7 @@ from explorer.errors import InputError
 from explorer.index import IndexConfig, VectorIndex
 from explorer.ingest import choose_text_column
 from explorer.reduce import place_points
-from explorer.similarity import random_pairs, unit_rows
+from explorer.similarity import unit_rows
 from explorer.types import Embeddings
 from explorer.workspace import Workspace
 
@@ -108,11 +108,3 @@ def cosine_index(workspace: Workspace) -> VectorIndex:
     """The workspace's own index when it scores by cosine, else a cosine index of its vectors."""
     saved = workspace.index()
     return saved if saved.metric == "cosine" else VectorIndex.build(workspace.embeddings(), IndexConfig("cosine"))
-
-
-def random_pair_line(vectors: np.ndarray, *, percentile: float, n_pairs: int = 20_000, seed: int = 0) -> float:
-    """The cosine that only ``100 - percentile`` % of random pairs of the corpus's points reach: the model's own
-    line for "closer than chance"."""
-    first, second = random_pairs(len(vectors), n_pairs, np.random.default_rng(seed))
-    return float(np.percentile(np.einsum("ij,ij->i", unit_rows(vectors[first]), unit_rows(vectors[second])),
-                               percentile))
