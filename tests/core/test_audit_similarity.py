@@ -103,10 +103,13 @@ def test_similarity_profile_on_real_tweets(small_workspace):
     np.fill_diagonal(similarity, -np.inf)
     np.testing.assert_allclose(profile.nearest, similarity.max(axis=1), atol=1e-5)
     occurrence = np.bincount(np.argsort(-similarity, axis=1)[:, :10].ravel(), minlength=len(unit))
-    np.testing.assert_array_equal(profile.k_occurrence, occurrence)
+    # Copies of one tweet tie, and which copy makes a top 10 is the machine's choice: compare per distinct vector.
+    _, copy_of = np.unique(embeddings.vectors, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(np.bincount(copy_of, weights=profile.k_occurrence),
+                                  np.bincount(copy_of, weights=occurrence))
     from scipy.stats import skew
 
-    assert profile.hubness == pytest.approx(skew(occurrence), abs=1e-9)
+    assert profile.hubness == pytest.approx(skew(profile.k_occurrence), abs=1e-9)
     off_diagonal = similarity[np.isfinite(similarity)]
     assert profile.anisotropy == pytest.approx(off_diagonal.mean(), abs=0.01)
     assert np.median(profile.within) > np.median(profile.between)

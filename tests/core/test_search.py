@@ -24,6 +24,7 @@ from explorer.search import (
 from explorer.types import Embeddings
 
 from ..conftest import ROOT
+from ..ranking import assert_each_row_finds_itself_first, assert_ranks_like
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,7 @@ def test_vector_search_equals_brute_force_cosine(corpus, minilm):
     for query in ("ebola outbreak in west africa", "does coffee cause cancer", "obesity in children"):
         hits = search(query, mode="vector", k=10, index=index, encoder=minilm)
         expected = minilm.encode([query])[0] @ embeddings.vectors.T
-        order = np.argsort(-expected, kind="stable")[:10]
-        np.testing.assert_array_equal(hits.rows, order)
-        np.testing.assert_allclose(hits.scores, expected[order], atol=1e-5)
+        assert_ranks_like(hits.rows, expected, k=10, scores=hits.scores)
         assert hits.score_name == "cosine" and list(hits.vector_ranks) == list(range(1, 11))
 
 
@@ -63,9 +62,8 @@ def test_other_metrics_equal_brute_force(corpus, minilm, metric):
     reference = (np.linalg.norm(scaled.vectors - query, axis=1) if metric == "euclidean"
                  else scaled.vectors @ query[0])
     np.testing.assert_allclose(expected, reference, rtol=1e-5, atol=1e-5)
-    order = np.argsort(expected if metric == "euclidean" else -expected, kind="stable")[:8]
-    np.testing.assert_array_equal(hits.rows, order)
-    np.testing.assert_allclose(hits.scores, expected[order], rtol=1e-4, atol=1e-4)
+    assert_ranks_like(hits.rows, expected, k=8, lower_is_better=metric == "euclidean", scores=hits.scores,
+                      atol=1e-4)
 
 
 def test_reciprocal_rank_fusion_by_hand():
@@ -139,7 +137,7 @@ def test_a_query_from_another_model_is_refused(corpus):
 def test_uploaded_query_vector(corpus):
     _, embeddings, index = corpus
     hits = search("", mode="vector", k=3, index=index, query_vector=vector_from_upload(embeddings.vectors[7], index))
-    assert hits.rows[0] == 7
+    assert_each_row_finds_itself_first(hits.rows[:1], [7], embeddings.vectors)
     with pytest.raises(InputError, match="384"):
         vector_from_upload(np.ones(10), index)
     with pytest.raises(InputError, match="one query vector"):
@@ -154,8 +152,7 @@ def test_point_neighbours_with_their_map_ranks(small_workspace, corpus):
     found = point_neighbours(12, index=index, embeddings=embeddings, layout_2d=layout, k=10)
     scores = embeddings.vectors @ embeddings.vectors[12]
     scores[12] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:10]
-    np.testing.assert_array_equal(found.rows, order)
+    assert_ranks_like(found.rows, scores, k=10)
     distances = np.linalg.norm(layout - layout[12], axis=1)
     distances[12] = np.inf
     for row, rank in zip(found.rows, found.map_ranks):
@@ -237,7 +234,7 @@ def test_a_tfidf_workspace_saves_its_fit_and_takes_typed_queries(tweets, tmp_pat
     np.testing.assert_allclose(encoder.encode(workspace.points()["text"].tolist()), embeddings.vectors, atol=1e-5)
     hits = search("ebola in west africa", mode="vector", k=5, index=index, encoder=encoder)
     expected = embeddings.vectors @ encoder.encode(["ebola in west africa"])[0]
-    np.testing.assert_array_equal(hits.rows, np.argsort(-expected, kind="stable")[:5])
+    assert_ranks_like(hits.rows, expected, k=5)
     assert all("ebola" in workspace.points()["text"].iloc[row].lower() for row in hits.rows[:3])
     # Another corpus's TF-IDF space is another space: the index refuses it.
     other = TfidfEncoder(encoder.spec).fit_on(tweets["text"].iloc[1000:1300].tolist())
@@ -258,6 +255,6 @@ def test_an_e5_workspace_embeds_typed_queries_with_the_query_marker(tweets, tmp_
     encoder = query_encoder(workspace)
     hits = search("ébola en Afrique de l'Ouest", mode="vector", k=5, index=workspace.index(), encoder=encoder)
     expected = workspace.embeddings().vectors @ encoder.encode_queries(["ébola en Afrique de l'Ouest"])[0]
-    np.testing.assert_array_equal(hits.rows, np.argsort(-expected, kind="stable")[:5])
+    assert_ranks_like(hits.rows, expected, k=5)
     texts = workspace.points()["text"]
     assert "ebola" in texts.iloc[hits.rows[0]].lower()
