@@ -120,28 +120,25 @@ def test_similarity_profile_on_real_tweets(small_workspace):
         similarity_profile(Embeddings(embeddings.vectors[:2], "m", "f", True), np.zeros(2, int))
 
 
-def test_cli_audit_json_and_failure_gate(tmp_path):
+def test_cli_audit_json_and_failure_gate(tmp_path, capsys):
     import json
-    import subprocess
-    import sys
 
-    from ..conftest import ROOT
+    from ..cli import run_cli
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "explorer", "audit", *args], capture_output=True, text=True,
-                              cwd=ROOT)
+        return run_cli(capsys, "audit", *args)
 
-    result = cli(str(sts_pairs_file()), "--model", "wordllama-l2", "--json")
+    result = cli(str(sts_pairs_file()), "--model", "tfidf-svd", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert set(summary) == {"model", "n_pairs", "threshold", "auc", "share_relevant_above", "share_irrelevant_above",
                             "best_threshold", "best_f1", "spearman"}
     assert summary["n_pairs"] == 500 and 0.5 < summary["auc"] <= 1 and summary["spearman"] is not None
-    gated = cli(str(sts_pairs_file()), "--model", "wordllama-l2", "--fail-below-auc", "0.999", "--json")
+    gated = cli(str(sts_pairs_file()), "--model", "tfidf-svd", "--fail-below-auc", "0.999", "--json")
     assert gated.returncode == 1 and json.loads(gated.stdout)["auc"] < 0.999
     bad = tmp_path / "pairs.csv"
     pd.DataFrame({"text_a": ["a b"], "text_b": ["c d"], "label": ["maybe"]}).to_csv(bad, index=False)
-    refused = cli(str(bad), "--model", "wordllama-l2")
+    refused = cli(str(bad), "--model", "tfidf-svd")
     assert refused.returncode == 2 and "must be 1" in refused.stderr and "Traceback" not in refused.stderr
 
 

@@ -189,15 +189,13 @@ def test_workspace_flags_are_saved_at_build_and_kept_on_recluster(small_workspac
     assert not np.allclose(clustering.outlier_scores, small_workspace.clustering().clustering.outlier_scores)
 
 
-def test_cli_dupes_and_outliers_json(small_workspace):
+def test_cli_dupes_and_outliers_json(small_workspace, capsys):
     import json
-    import subprocess
-    import sys
 
-    from ..conftest import ROOT
+    from ..cli import run_cli
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT)
+        return run_cli(capsys, *args)
 
     result = cli("dupes", str(small_workspace.path), "--threshold", "0.7", "--json")
     assert result.returncode == 0, result.stderr

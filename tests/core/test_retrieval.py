@@ -95,12 +95,10 @@ def test_a_join_that_finds_few_relevant_ids_is_refused_with_the_counts_before_an
     assert chosen.sentence() == "40 of 40 distinct relevant ids (100%) are in column 'doc_id'"
 
 
-def test_cli_eval_json_and_gate(tmp_path, news):
+def test_cli_eval_json_and_gate(tmp_path, news, capsys):
     import json
-    import subprocess
-    import sys
 
-    from ..conftest import ROOT
+    from ..cli import run_cli
 
     corpus, queries = tmp_path / "corpus.csv", tmp_path / "queries.csv"
     pd.DataFrame({"doc_id": news["article_id"], "text": news["text"]}).to_csv(corpus, index=False)
@@ -108,9 +106,7 @@ def test_cli_eval_json_and_gate(tmp_path, news):
                   "relevant_doc_id": news["article_id"]}).to_csv(queries, index=False)
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "explorer", "eval", "--corpus", str(corpus), "--queries",
-                               str(queries), "--model", "wordllama-l2", *args], capture_output=True, text=True,
-                              cwd=ROOT)
+        return run_cli(capsys, "eval", "--corpus", corpus, "--queries", queries, "--model", "tfidf-svd", *args)
 
     result = cli("--json")
     assert result.returncode == 0, result.stderr

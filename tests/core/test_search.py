@@ -202,6 +202,7 @@ def test_hits_table_joins_ids_back(corpus, minilm):
     assert list(fused.columns[:7]) == ["rank", "id", "chunk", "rrf", "vector_rank", "keyword_rank", "text"]
 
 
+@pytest.mark.slow
 def test_cli_search_json(small_workspace):
     result = subprocess.run([sys.executable, "-m", "explorer", "search", str(small_workspace.path), "--query",
                              "ebola outbreak", "-k", "4", "--mode", "hybrid", "--json"],
