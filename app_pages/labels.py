@@ -57,8 +57,8 @@ with suspects_tab:
     suspects = suspects_table(audit, data.points, top=top).drop(columns="row")
     st.caption("Most confidently outvoted first: the label given, what most neighbours carry instead and their "
                "share, and the first three neighbours.")
-    show_table(suspects, column_config={"vote_share": st.column_config.NumberColumn(format="%.0%"),
-                                        "agreement": st.column_config.NumberColumn(format="%.0%")})
+    show_table(suspects, column_config={"vote_share": st.column_config.NumberColumn(format="percent"),
+                                        "agreement": st.column_config.NumberColumn(format="percent")})
     download_csv(suspects, label="Download the suspect labels (CSV)", file_name=f"{name}-{column}-suspects.csv",
                  key="download_suspects")
 with classes_tab:

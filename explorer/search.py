@@ -122,12 +122,11 @@ def query_encoder(workspace: Workspace, *, load: Callable[..., Encoder] = load_e
 
 
 def hits_table(hits: SearchHits, points: pd.DataFrame) -> pd.DataFrame:
-    """One row per result: rank, id, chunk, score, text, metadata; a hybrid search also gives each row's rank
-    in the vector and the keyword ranking (missing = not in that ranking's top ``CANDIDATES``)."""
+    """One row per result: rank, id, chunk, score, its rank in the vector and the keyword ranking (missing = not
+    in that ranking's top ``CANDIDATES``, or that ranking could not run), text, metadata."""
     table = points.iloc[hits.rows].reset_index(drop=True)
     ranked = pd.DataFrame({"rank": np.arange(1, len(hits.rows) + 1), hits.score_name: hits.scores})
-    if hits.mode == "hybrid":
-        ranked["vector_rank"], ranked["keyword_rank"] = _optional(hits.vector_ranks), _optional(hits.keyword_ranks)
+    ranked["vector_rank"], ranked["keyword_rank"] = _optional(hits.vector_ranks), _optional(hits.keyword_ranks)
     leading = ["rank", ID, CHUNK, *ranked.columns[1:], "text"]
     return pd.concat([ranked, table], axis=1)[leading + [c for c in points.columns if c not in leading]]
 
@@ -206,22 +205,25 @@ def search(query: str, *, mode: str, k: int, index: VectorIndex, encoder: Encode
     depth = min(max(k, CANDIDATES), n)
     vector_rows = keyword_rows = np.zeros(0, np.int64)
     vector_scores = keyword_scores = np.zeros(0, np.float32)
-    if mode in ("vector", "hybrid"):
+    # Every result shows its rank in both rankings, so each is run whenever it can be, whatever the mode.
+    run_vector = mode in ("vector", "hybrid") or query_vector is not None or encoder is not None
+    run_keyword = mode in ("keyword", "hybrid") or (keywords is not None and bool(clean_text(query or "")))
+    if run_vector:
         if query_vector is None:
             if encoder is None:
                 raise InputError("This workspace has no model to embed a typed query (it was built from "
                                  "precomputed vectors): search by keyword, by point, or with a query vector.")
             query_vector, embed_notes = embed_query(query, encoder)
-            notes += embed_notes
+            notes += embed_notes if mode != "keyword" else []
         found = index.search(query_vector, depth)
         valid = found.indices[0] >= 0
         vector_rows, vector_scores = found.indices[0][valid], found.scores[0][valid]
-    if mode in ("keyword", "hybrid"):
+    if run_keyword:
         if keywords is None:
             raise InputError("Keyword search needs the corpus's BM25 index.")
         all_scores = keywords.scores(query)
         matched = np.flatnonzero(all_scores > 0)
-        if len(matched) == 0:
+        if len(matched) == 0 and mode != "vector":
             notes.append("No word of the query occurs in the corpus (after removing English stopwords), so "
                          "keyword search finds nothing" + (": the results are vector search alone." if mode == "hybrid"
                                                            else "; try vector search."))

@@ -38,6 +38,7 @@ from explorer.compression import CompressionAudit, labelled_set, workspace_compr
 from explorer.config import BuildConfig
 from explorer.embed import embed_texts
 from explorer.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from explorer.errors import InputError
 from explorer.flags import DuplicatePairs, OutlierScores, exact_duplicate_groups
 from explorer.index import VectorIndex
 from explorer.index import index_recall as measure_index_recall
@@ -227,11 +228,18 @@ def search_view(path: str, version: float, query: str, mode: str, k: int,
     data, found = map_data(path, version), search_data(path, version)
     index = found.index
     vector = None if query_vector is None else search.vector_from_upload(query_vector, index)
+    # Both rankings run whenever they can, so every result shows its vector and its keyword rank.
+    model = None
+    if vector is None:
+        try:
+            model = query_encoder(path, version)
+        except InputError:
+            if mode != "keyword":  # keyword search needs no model: its results just have no vector rank
+                raise
     return search.search_view(
         query, mode="vector" if vector is not None else mode, k=k, index=index, embeddings=found.embeddings,
-        points=data.points, layout_2d=data.layout_2d, layout_config=found.layout_config,
-        encoder=query_encoder(path, version) if mode != "keyword" and vector is None else None,
-        keywords=keyword_index(path, version) if mode != "vector" else None, query_vector=vector)
+        points=data.points, layout_2d=data.layout_2d, layout_config=found.layout_config, encoder=model,
+        keywords=keyword_index(path, version), query_vector=vector)
 
 
 @st.cache_data(max_entries=32, show_spinner="Finding the true neighbours…")

@@ -97,6 +97,20 @@ def test_hybrid_reports_both_ranks_consistently(corpus, keywords, minilm):
         assert vector_rank or keyword_rank
 
 
+def test_every_mode_gives_each_result_its_vector_and_keyword_rank(corpus, keywords):
+    points, embeddings, index = corpus
+    vector = Embeddings(embeddings.vectors[[5]], embeddings.model_id, embeddings.fingerprint, True)
+    query = points["text"].iloc[5]
+    by_vector = search(query, mode="vector", k=10, index=index, keywords=keywords, query_vector=vector)
+    by_keyword = search(query, mode="keyword", k=100, index=index, keywords=keywords)
+    assert list(by_vector.vector_ranks) == list(range(1, 11)) and (by_vector.keyword_ranks > 0).any()
+    for row, rank in zip(by_vector.rows, by_vector.keyword_ranks):
+        assert rank == 0 or by_keyword.rows[rank - 1] == row
+    table = hits_table(by_vector, points)
+    assert {"vector_rank", "keyword_rank"} <= set(table.columns)
+    assert table["keyword_rank"].isna().tolist() == (by_vector.keyword_ranks == 0).tolist()
+
+
 @pytest.mark.slow
 def test_stopword_and_emoji_queries_say_keyword_search_found_nothing(corpus, keywords, minilm):
     _, _, index = corpus
