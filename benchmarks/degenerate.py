@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def corpora(n: int) -> dict[str, list[str]]:
-    tweets = pd.read_csv(ROOT / "data" / "sample" / "health_tweets.csv")["text"].tolist()
+    tweets = pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "health_tweets.csv")["text"].tolist()
     one = tweets[7]
     distinct = [f"{tweets[row % len(tweets)]} #{row}"[: len(one)].ljust(len(one), ".") for row in range(n)]
     return {"identical": [one] * n, "distinct": distinct}

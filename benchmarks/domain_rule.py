@@ -1,4 +1,4 @@
-"""How often the domain rule (:mod:`explorer.domain`) is wrong, on real corpora of four kinds.
+"""How often the domain rule (:mod:`explorer.analysis.domain`) is wrong, on real corpora of four kinds.
 
     python benchmarks/domain_rule.py [--model all-MiniLM-L6-v2] [--json benchmarks/results/domain-rule.json]
 
@@ -54,9 +54,9 @@ def load_corpora(seed: int = 0) -> tuple[dict[str, list[str]], pd.DataFrame]:
 
 
 def main() -> None:
-    from explorer.domain import domain_line
-    from explorer.embed import embed_texts
-    from explorer.encoders import load_encoder
+    from explorer.analysis.domain import domain_line
+    from explorer.embedding.embed import embed_texts
+    from explorer.embedding.encoders import load_encoder
     from explorer.workspace import embeddings_cache
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

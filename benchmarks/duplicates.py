@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     from benchmarks.search import load_corpus_and_queries
-    from explorer.embed import embed_texts
-    from explorer.encoders import load_encoder
-    from explorer.flags import exact_duplicate_groups, near_duplicates, outlier_scores
-    from explorer.index import VectorIndex
-    from explorer.map_building import KNN_K
+    from explorer.analysis.flags import exact_duplicate_groups, near_duplicates, outlier_scores
+    from explorer.embedding.embed import embed_texts
+    from explorer.embedding.encoders import load_encoder
+    from explorer.mapping.building import KNN_K
+    from explorer.mapping.index import VectorIndex
     from explorer.workspace import embeddings_cache
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -29,7 +29,7 @@ def rerun_seconds(code: Path, workspace: Path, reruns: int) -> list[float]:
     sys.path.insert(0, str(code))
     from streamlit.testing.v1 import AppTest
 
-    from ui.state import WORKSPACE
+    from explorer.app.ui.state import WORKSPACE
 
     page = AppTest.from_file(str(code / "app_pages" / "map.py"), default_timeout=900)
     page.session_state[WORKSPACE] = str(workspace)

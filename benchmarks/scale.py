@@ -128,12 +128,12 @@ def compare(n: int, samples: list[int]) -> dict:
     from sklearn.metrics import adjusted_rand_score
 
     from benchmarks.scale_corpus import scale_corpus
+    from explorer.analysis.flags import near_duplicates
     from explorer.config import BuildConfig
-    from explorer.encoders import load_encoder
-    from explorer.flags import near_duplicates
-    from explorer.ingest import IngestConfig
-    from explorer.map_building import build_map, warm_up
-    from explorer.sampled_map import SampleConfig
+    from explorer.embedding.encoders import load_encoder
+    from explorer.ingest.corpus import IngestConfig
+    from explorer.mapping.building import build_map, warm_up
+    from explorer.mapping.sampled import SampleConfig
     from explorer.types import Embeddings
 
     corpus, counts = scale_corpus(n)
@@ -150,7 +150,7 @@ def compare(n: int, samples: list[int]) -> dict:
     results, labels = {}, {}
     for name, sample in runs.items():
         clock = time.perf_counter()
-        built = build_map(texts, embeddings, BuildConfig(IngestConfig("text"), model_id=MODEL, sample=sample))
+        built = build_map(texts, embeddings, BuildConfig(IngestConfig("text"), model_id=MODEL, sample=sample).map)
         seconds = time.perf_counter() - clock
         labels[name] = built.clustering.labels
         found = near_duplicates(embeddings, built.knn, DUPLICATE_THRESHOLD, index=built.index)

@@ -7,7 +7,7 @@ Corpus: real tweets from Health News in Twitter (63,326), topped up with sentenc
 headlines (the articles' titles), which are not in the corpus. Corpus vectors are cached on disk
 ($EXPLORER_DATA_DIR/cache/embeddings), so a second run skips embedding them.
 
-Each query runs ``explorer.search.search`` in vector mode (query cleaning, token-limit check, embedding,
+Each query runs ``explorer.analysis.search.search`` in vector mode (query cleaning, token-limit check, embedding,
 search) against an exact and an HNSW index over the same vectors; the hybrid mode (plus BM25 and RRF) is timed
 too. Medians and 95th percentiles in milliseconds, and HNSW's measured recall@10 against exact search.
 """
@@ -66,10 +66,10 @@ def time_queries(queries: list[str], run) -> dict[str, float]:
 
 
 def main() -> None:
-    from explorer.embed import embed_texts
-    from explorer.encoders import load_encoder
-    from explorer.index import IndexConfig, VectorIndex, index_recall
-    from explorer.search import KeywordIndex, search
+    from explorer.analysis.search import KeywordIndex, search
+    from explorer.embedding.embed import embed_texts
+    from explorer.embedding.encoders import load_encoder
+    from explorer.mapping.index import IndexConfig, VectorIndex, index_recall
     from explorer.types import Embeddings
     from explorer.workspace import embeddings_cache
 

@@ -32,7 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def make_csv(rows: int, folder: Path) -> Path:
-    tweets = pd.read_csv(ROOT / "data" / "sample" / "health_tweets.csv")
+    tweets = pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "health_tweets.csv")
     drawn = np.random.default_rng(0).integers(0, len(tweets), rows)
     path = folder / f"upload-{rows}.csv"
     pd.DataFrame({"id": np.arange(rows), "text": tweets["text"].to_numpy()[drawn],

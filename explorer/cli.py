@@ -30,17 +30,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     """Options default to None where a config or function decides; the help quotes its default from there."""
-    from explorer.audit import DEFAULT_THRESHOLD as AUDIT_THRESHOLD
-    from explorer.chunk import ChunkConfig
-    from explorer.cluster import ClusterConfig
-    from explorer.encoders import DEFAULT_MODEL, ONNX_INT8, TORCH
-    from explorer.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
-    from explorer.index import METRICS, IndexConfig
-    from explorer.label_audit import DEFAULT_K as LABEL_K
-    from explorer.quality import DEFAULT_OUTLIER_K
-    from explorer.ray_embedding import RayConfig
-    from explorer.reading import SEPARATORS
-    from explorer.search import DEFAULT_K, MODES
+    from explorer.analysis.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
+    from explorer.analysis.quality import DEFAULT_OUTLIER_K
+    from explorer.analysis.search import DEFAULT_K, MODES
+    from explorer.audits.labels import DEFAULT_K as LABEL_K
+    from explorer.audits.pairs import DEFAULT_THRESHOLD as AUDIT_THRESHOLD
+    from explorer.embedding.encoders import DEFAULT_MODEL, ONNX_INT8, TORCH
+    from explorer.embedding.ray_engine import RayConfig
+    from explorer.ingest.chunk import ChunkConfig
+    from explorer.ingest.reading import SEPARATORS
+    from explorer.mapping.cluster import ClusterConfig
+    from explorer.mapping.index import METRICS, IndexConfig
 
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Embedding explorer pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -223,16 +223,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from explorer.chunk import ChunkConfig
-    from explorer.cluster import ClusterConfig
+    from explorer.build.pipeline import build_workspace
     from explorer.config import BuildConfig
-    from explorer.embed import read_vectors
-    from explorer.encoders import DEFAULT_MODEL
-    from explorer.index import IndexConfig
-    from explorer.ingest import IngestConfig, choose_text_column
-    from explorer.pipeline import build_workspace
-    from explorer.provenance import SourceFile
-    from explorer.reading import read_file
+    from explorer.embedding.embed import read_vectors
+    from explorer.embedding.encoders import DEFAULT_MODEL
+    from explorer.ingest.chunk import ChunkConfig
+    from explorer.ingest.corpus import IngestConfig, choose_text_column
+    from explorer.ingest.provenance import SourceFile
+    from explorer.ingest.reading import read_file
+    from explorer.mapping.cluster import ClusterConfig
+    from explorer.mapping.index import IndexConfig
     from explorer.workspace import check_build_target, clean_stale_builds
 
     check_build_target(args.out)
@@ -271,7 +271,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _ray_config(args: argparse.Namespace):
     """The Ray settings of ``--engine ray`` (a ``RayConfig``), or None for the in-process engine."""
-    from explorer.ray_embedding import RayConfig
+    from explorer.embedding.ray_engine import RayConfig
 
     ray_options = _given(address=args.ray_address, shard_rows=args.ray_shard_rows, actors=args.ray_actors)
     if args.engine != "ray":
@@ -282,7 +282,7 @@ def _ray_config(args: argparse.Namespace):
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from explorer.sample import build_sample_workspace, sample_workspace_path
+    from explorer.build.sample import build_sample_workspace, sample_workspace_path
     from explorer.workspace import MANIFEST, Workspace, build_running
 
     out = sample_workspace_path()
@@ -324,7 +324,7 @@ def _given(**options) -> dict:
 
 
 def _read(path: Path) -> bytes:
-    from explorer.limits import check_input_size
+    from explorer.ingest.limits import check_input_size
 
     if not path.is_file():
         raise InputError(f"No such file: {path}")
@@ -356,7 +356,7 @@ def _print_summary(manifest, *, as_json: bool) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from explorer.search import KeywordIndex, hits_table, query_encoder, search
+    from explorer.analysis.search import KeywordIndex, hits_table, query_encoder, search
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -387,8 +387,8 @@ def _search(args: argparse.Namespace) -> int:
 def _recluster(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from explorer.cluster import clustering_problem
-    from explorer.recluster import recluster, sweep_clusters, sweep_points
+    from explorer.build.recluster import recluster, sweep_clusters, sweep_points
+    from explorer.mapping.cluster import clustering_problem
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -416,8 +416,8 @@ def _recluster(args: argparse.Namespace) -> int:
 
 
 def _dupes(args: argparse.Namespace) -> int:
-    from explorer.flags import exact_duplicate_groups
-    from explorer.quality import find_duplicates
+    from explorer.analysis.flags import exact_duplicate_groups
+    from explorer.analysis.quality import find_duplicates
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -454,7 +454,7 @@ def _dupes(args: argparse.Namespace) -> int:
 
 
 def _outliers(args: argparse.Namespace) -> int:
-    from explorer.quality import find_outliers, outlier_table
+    from explorer.analysis.quality import find_outliers, outlier_table
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -475,8 +475,8 @@ def _outliers(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from explorer.audit import audit_pairs, pair_scores, read_pairs
-    from explorer.reading import read_table
+    from explorer.audits.pairs import audit_pairs, pair_scores, read_pairs
+    from explorer.ingest.reading import read_table
 
     pairs = read_pairs(read_table(_read(args.pairs), args.pairs.name))
     encoder = _available_encoder(args.model)
@@ -496,8 +496,8 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from explorer.reading import read_table
-    from explorer.retrieval import evaluate, read_retrieval
+    from explorer.audits.retrieval import evaluate, read_retrieval
+    from explorer.ingest.reading import read_table
 
     encoder = _available_encoder(args.model)
     data = read_retrieval(read_table(_read(args.corpus), args.corpus.name),
@@ -519,7 +519,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from explorer.report_files import report_gates, report_inputs, write_report
+    from explorer.report.inputs import report_gates, report_inputs, write_report
     from explorer.workspace import Workspace
 
     if args.fail_below_auc is not None and args.pairs is None:
@@ -549,7 +549,7 @@ def _name(path: Path | None) -> str | None:
 
 
 def _label_audit(args: argparse.Namespace) -> int:
-    from explorer.label_audit import audit_labels, suspects_table
+    from explorer.audits.labels import audit_labels, suspects_table
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -571,9 +571,9 @@ def _label_audit(args: argparse.Namespace) -> int:
 
 
 def _compress_audit(args: argparse.Namespace) -> int:
-    from explorer.compression import matryoshka_sentence, workspace_compression
-    from explorer.reading import read_table
-    from explorer.search import query_encoder
+    from explorer.analysis.search import query_encoder
+    from explorer.audits.compression import matryoshka_sentence, workspace_compression
+    from explorer.ingest.reading import read_table
     from explorer.workspace import Workspace, embeddings_cache
 
     workspace = Workspace.open(args.workspace)
@@ -593,10 +593,10 @@ def _compress_audit(args: argparse.Namespace) -> int:
 
 
 def _chunk_lab(args: argparse.Namespace) -> int:
-    from explorer.chunk_lab import chunk_lab, parse_settings, read_documents
-    from explorer.encoders import DEFAULT_MODEL
-    from explorer.reading import read_table
-    from explorer.retrieval import best_id_column, relevant_ids
+    from explorer.audits.chunk_lab import chunk_lab, parse_settings, read_documents
+    from explorer.audits.retrieval import best_id_column, relevant_ids
+    from explorer.embedding.encoders import DEFAULT_MODEL
+    from explorer.ingest.reading import read_table
     from explorer.workspace import embeddings_cache
 
     settings = parse_settings(args.settings)
@@ -620,7 +620,7 @@ def _chunk_lab(args: argparse.Namespace) -> int:
 
 
 def _new_data_options(command: argparse.ArgumentParser) -> None:
-    from explorer.frozen_map import DEFAULT_K as NEW_DATA_K
+    from explorer.analysis.placement import DEFAULT_K as NEW_DATA_K
 
     command.add_argument("--text-col", help="the column of texts (default: see above)")
     command.add_argument("-k", type=int, default=NEW_DATA_K, help=f"top k searched (default {NEW_DATA_K})")
@@ -630,9 +630,9 @@ def _new_data_options(command: argparse.ArgumentParser) -> None:
 
 def _placed(args: argparse.Namespace, file: Path, *, kind: str):
     """The workspace and the file's texts embedded with its model and placed on its map."""
-    from explorer.frozen_map import check_same_model, new_texts, place_texts
-    from explorer.reading import read_table
-    from explorer.search import query_encoder
+    from explorer.analysis.placement import check_same_model, new_texts, place_texts
+    from explorer.analysis.search import query_encoder
+    from explorer.ingest.reading import read_table
     from explorer.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
@@ -643,7 +643,7 @@ def _placed(args: argparse.Namespace, file: Path, *, kind: str):
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from explorer.coverage import hubs_table, queries_table, query_coverage
+    from explorer.analysis.coverage import hubs_table, queries_table, query_coverage
 
     workspace, placed = _placed(args, args.queries, kind="queries")
     coverage = query_coverage(workspace, placed)
@@ -670,7 +670,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from explorer.drift import batch_drift, novel_table
+    from explorer.analysis.drift import batch_drift, novel_table
 
     workspace, placed = _placed(args, args.batch, kind="documents")
     drift = batch_drift(workspace, placed)
@@ -687,7 +687,7 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _available_encoder(model_id: str, *, backend: str | None = None):
-    from explorer.encoders import get_spec, load_encoder
+    from explorer.embedding.encoders import get_spec, load_encoder
 
     spec = get_spec(model_id)
     if not spec.available():
@@ -701,7 +701,7 @@ def _plain(value):
 
 
 def _models(args: argparse.Namespace) -> int:
-    from explorer.encoders import MODELS
+    from explorer.embedding.encoders import MODELS
 
     rows = [{"id": spec.id, "label": spec.label, "dim": spec.dim, "max_tokens": spec.max_tokens,
              "speed": spec.speed_hint, "available": spec.available(), "install": spec.install}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from explorer.chunk import ChunkConfig
-from explorer.cluster import ClusterConfig
-from explorer.encoders import DEFAULT_MODEL
-from explorer.index import IndexConfig
-from explorer.ingest import IngestConfig
-from explorer.reduce import LayoutConfig
-from explorer.sampled_map import SampleConfig
+from explorer.embedding.encoders import DEFAULT_MODEL
+from explorer.ingest.chunk import ChunkConfig
+from explorer.ingest.corpus import IngestConfig
+from explorer.mapping.building import MapConfig
+from explorer.mapping.cluster import ClusterConfig
+from explorer.mapping.index import IndexConfig
+from explorer.mapping.reduce import LayoutConfig
+from explorer.mapping.sampled import SampleConfig
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,12 @@ class BuildConfig:
     backend: str | None = None
     """What runs the model (``ModelSpec.backends``; None: its default); the fingerprint records it."""
     sample: SampleConfig = field(default_factory=SampleConfig)
-    """When the layouts and clusters are fitted on a sample (``explorer.sampled_map``)."""
+    """When the layouts and clusters are fitted on a sample (``explorer.mapping.sampled``)."""
+
+    @property
+    def map(self) -> MapConfig:
+        """The settings that decide the map."""
+        return MapConfig(self.index, self.layout, self.cluster, self.sample)
 
 
 def config_from_dict(kind: type, values: dict[str, Any] | None):

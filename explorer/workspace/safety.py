@@ -18,11 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from explorer.errors import InputError
+from explorer.paths import workspaces_root
 from explorer.workspace.files import BUILDING as _BUILDING
 from explorer.workspace.files import LOCK_SUFFIX as _LOCK_SUFFIX
 from explorer.workspace.files import MANIFEST
 from explorer.workspace.files import PROGRESS_SUFFIX as _PROGRESS_SUFFIX
-from explorer.workspace.paths import workspaces_root
 
 logger = logging.getLogger(__name__)
 MAX_NAME_BYTES = 200

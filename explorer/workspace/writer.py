@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from explorer import store
-from explorer.cluster import ClusterConfig
 from explorer.config import BuildConfig
-from explorer.encoders import TfidfFit
-from explorer.index import RECALL_QUERIES, VectorIndex
-from explorer.reduce import LayoutConfig
+from explorer.embedding.encoders import TfidfFit
+from explorer.mapping.cluster import ClusterConfig
+from explorer.mapping.index import RECALL_QUERIES, VectorIndex
+from explorer.mapping.reduce import LayoutConfig
 from explorer.types import Clustering, ClusterKeywords, Corpus, Embeddings, Neighbors
 from explorer.workspace import files
 from explorer.workspace.manifest import Manifest
@@ -32,7 +32,7 @@ def write_embeddings(folder: Path, embeddings: Embeddings) -> None:
 
 def write_index(folder: Path, index: VectorIndex, *, recall: float | None = None) -> None:
     """The index and its sidecar; an approximate index's ``recall`` (measured against exact search, see
-    :func:`explorer.index.index_recall`) is saved with it, so no page measures it again."""
+    :func:`explorer.mapping.index.index_recall`) is saved with it, so no page measures it again."""
     store.write_bytes(folder / files.INDEX, index.write)
     measured = {} if recall is None else {"recall_at_10": recall, "recall_queries": RECALL_QUERIES}
     store.save_json(store.sidecar_path(folder / files.INDEX),

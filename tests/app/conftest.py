@@ -1,7 +1,7 @@
 import pytest
 import streamlit as st
 
-from ui import cache
+from explorer.app.ui import cache
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,7 @@ PRINTF = re.compile(r"^(?:[^%]|%%|%[-+0 #]*\d*(?:\.\d+)?[dfeEgGisux])*$")
 
 
 def _formats():
-    for path in sorted((ROOT / "explorer").rglob("*.py")) + sorted((ROOT / "app_pages").rglob("*.py")) + sorted(
-            (ROOT / "ui").rglob("*.py")):
+    for path in sorted((ROOT / "explorer").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", "").endswith("Column"):
                 for keyword in node.keywords:

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer.app.ui.state import WORKSPACE
+from explorer.build.pipeline import build_workspace
 from explorer.config import BuildConfig
-from explorer.ingest import IngestConfig
-from explorer.pipeline import build_workspace
+from explorer.ingest.corpus import IngestConfig
 from explorer.workspace import workspaces_root
-from ui.state import WORKSPACE
 
-from ..conftest import ROOT
+from ..conftest import PAGES, ROOT
 
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,7 +68,7 @@ def _assert_safe(data: bytes) -> int:
 
 
 def _page(name: str, workspace) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=180)
+    at = AppTest.from_file(str(PAGES / name), default_timeout=180)
     at.session_state[WORKSPACE] = str(workspace.path)
     return at.run()
 
@@ -124,13 +124,13 @@ def test_negative_numbers_stay_numbers_and_carriage_returns_stay_in_their_cell()
 
 @pytest.mark.slow
 def test_audit_downloads(downloads, monkeypatch, tmp_path):
-    pairs = pd.read_csv(ROOT / "data" / "sample" / "sts_b_pairs.csv").head(60)
+    pairs = pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "sts_b_pairs.csv").head(60)
     pairs["text_a"] = [f"{PREFIXES[row % 6]}{text}" for row, text in enumerate(pairs["text_a"])]
     pairs["genre"] = [f"{PREFIXES[row % 6]}genre" for row in range(len(pairs))]
     path = tmp_path / "pairs.csv"
     pairs.to_csv(path, index=False, lineterminator="\r\n")  # a CR inside a cell stays in it
-    monkeypatch.setattr("explorer.sample.sts_pairs_file", lambda: path)
-    at = AppTest.from_file(str(ROOT / "app_pages" / "audit.py"), default_timeout=300)
+    monkeypatch.setattr("explorer.build.sample.sts_pairs_file", lambda: path)
+    at = AppTest.from_file(str(PAGES / "audit.py"), default_timeout=300)
     at.run()
     at.radio(key="pairs_source").set_value("Example: 500 STS-B pairs (graded 0-5)").run()
     at.multiselect(key="audit_models").select("tfidf-svd").run()
@@ -146,8 +146,8 @@ def test_evaluation_downloads(downloads, monkeypatch, news):
     queries = pd.DataFrame({"query_id": [f"@Q{row}" for row in range(20)],
                             "query": [f"={title}" for title in news["title"].head(20)],
                             "relevant_doc_id": corpus["doc_id"]})
-    monkeypatch.setattr("explorer.sample.news_retrieval_example", lambda queries_from: (corpus, queries))
-    at = AppTest.from_file(str(ROOT / "app_pages" / "evaluation.py"), default_timeout=300)
+    monkeypatch.setattr("explorer.build.sample.news_retrieval_example", lambda queries_from: (corpus, queries))
+    at = AppTest.from_file(str(PAGES / "evaluation.py"), default_timeout=300)
     at.run()
     at.radio(key="evaluation_source").set_value("Example: 200 news articles, found by their titles (easy)").run()
     assert not at.exception and downloads

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from ..conftest import ROOT
 
-PAGES = sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "app.py"]
+PAGES = sorted((ROOT / "explorer" / "app" / "pages").glob("*.py")) + [ROOT / "explorer" / "app" / "main.py"]
 LEAKS = ("DeltaGenerator", "Creator of Delta protobuf", "delta_generator")
 
 
@@ -46,7 +46,7 @@ def _all_text(at: AppTest) -> str:
 @pytest.mark.slow
 def test_new_workspace_page_shows_ingest_messages_without_streamlit_internals():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page("app_pages/new_workspace.py").run()
+    at.switch_page("explorer/app/pages/new_workspace.py").run()
     at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
     at.number_input(key="chunk_tokens").set_value(16)
     at.number_input(key="chunk_overlap").set_value(4).run()

@@ -4,7 +4,7 @@ from streamlit.testing.v1 import AppTest
 
 
 def _bar_script(calls):
-    from ui.progress import embedding_progress
+    from explorer.app.ui.progress import embedding_progress
 
     ticks = iter([0.0, 4.0, 4.0])
     # Entered and not left, so the bar is still on the page when the run ends.

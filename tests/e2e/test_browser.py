@@ -199,7 +199,7 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     assert settled <= after
 
     # Calibration audit: upload a labelled pairs file (real STS-B pairs, one carrying a payload).
-    pairs = pd.read_csv(ROOT / "data" / "sample" / "sts_b_pairs.csv").head(80)
+    pairs = pd.read_csv(ROOT / "explorer" / "build" / "sample_data" / "sts_b_pairs.csv").head(80)
     pairs = pairs.assign(label=(pairs["score"] >= 4).astype(int)).drop(columns=["score", "genre"])
     pairs.loc[0, "text_a"] = PAYLOADS[1]
     pairs_path = upload_csv.parent / "pairs.csv"
@@ -240,9 +240,9 @@ def test_markdown_in_ids_file_names_and_typed_text_shows_as_text(app_url, page, 
                                                                   trap, tmp_path):
     import numpy as np
 
+    from explorer.build.pipeline import build_workspace
     from explorer.config import BuildConfig
-    from explorer.ingest import IngestConfig
-    from explorer.pipeline import build_workspace
+    from explorer.ingest.corpus import IngestConfig
 
     trap_url, requests = trap
     image, link = f"![p]({trap_url}/id.png)", f"[click]({trap_url}/link) **bold** <b>html</b>"
@@ -280,9 +280,9 @@ def test_the_report_shows_payloads_as_text_and_needs_no_network(page, tweets, tw
     import numpy as np
 
     from explorer import cli
+    from explorer.build.pipeline import build_workspace
     from explorer.config import BuildConfig
-    from explorer.ingest import IngestConfig
-    from explorer.pipeline import build_workspace
+    from explorer.ingest.corpus import IngestConfig
 
     table = tweets.head(400).assign(note="real tweet")
     table["tweet_id"] = table["tweet_id"].astype(str)
@@ -320,9 +320,9 @@ def test_a_build_cancelled_from_the_page_leaves_the_workspace_it_would_replace(a
                                                                                tweet_vectors):
     import numpy as np
 
+    from explorer.build.pipeline import build_workspace
     from explorer.config import BuildConfig
-    from explorer.ingest import IngestConfig
-    from explorer.pipeline import build_workspace
+    from explorer.ingest.corpus import IngestConfig
     from explorer.workspace import MANIFEST, Workspace
 
     root = data_dir / "workspaces"
@@ -373,9 +373,9 @@ def test_a_quarter_million_points_are_all_drawn_named_and_a_lasso_selects_the_ri
 
     import numpy as np
 
+    from explorer.build.pipeline import build_workspace
     from explorer.config import BuildConfig
-    from explorer.ingest import IngestConfig
-    from explorer.pipeline import build_workspace
+    from explorer.ingest.corpus import IngestConfig
 
     copies = 625
     rng = np.random.default_rng(0)
