@@ -47,3 +47,25 @@ def test_the_core_package_holds_few_modules_and_the_tests_stay_readable():
     long = [(path.name, n) for path in (ROOT / "tests").rglob("*.py")
             if (n := len(path.read_text().splitlines())) > 600]
     assert not long
+
+
+def test_the_readme_is_short_and_its_table_of_the_code_is_the_folder_tree():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme) <= 12_000
+    table = readme.split("## The code", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\| `(\w+)/` \|", table, re.M))
+    packages = {path.parent.name for path in CORE.glob("*/__init__.py")}
+    assert named == packages
+    roots = set(re.findall(r"`(\w+)`", table.split("root modules", 1)[1].split("\n", 1)[0]))
+    assert roots == {path.stem for path in CORE.glob("*.py")} - {"__init__", "__main__"}
+
+
+def test_the_architecture_doc_names_every_module():
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    modules = [path.relative_to(CORE) for path in CORE.rglob("*.py")
+               if path.name != "__init__.py" and "node_modules" not in path.parts and "pages" not in path.parts
+               and path.parent.name != "ui"]
+    missing = [str(module) for module in modules if str(module) not in doc and module.name not in doc]
+    assert not missing

@@ -5,7 +5,7 @@ Format 2 (this one)::
     workspace.json                     manifest (``Manifest``): format_version, source, settings, counts, timings
     points.parquet + points.json       id, chunk, text, metadata
     embeddings.npy + embeddings.json   (n, d) float32 vectors; model, fingerprint, normalisation
-    index.faiss + index.json           FAISS index; model fingerprint, metric, kind
+    index.faiss + index.json           FAISS index; model fingerprint, metric, kind; an HNSW index's measured recall@10
     knn_indices.npy + knn_indices.json, knn_scores.npy + knn_scores.json   (n, k) neighbour graph from the index
     layout_2d.npy, layout_5d.npy, layout_3d.npy (on demand), each + layout_Nd.json
     clusters.parquet + clusters.json   labels, probabilities, GLOSH scores; the HDBSCAN parameters

@@ -95,3 +95,15 @@ def test_a_build_records_its_provenance(tweets, tmp_path):
     assert provenance["libraries"]["faiss-cpu"] == importlib.metadata.version("faiss-cpu")
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
     assert provenance["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
+
+
+def test_the_workspace_format_doc_is_generated_from_the_code():
+    import importlib.util
+
+    from ..conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("workspace_doc", ROOT / "scripts" / "workspace_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "workspace-format.md").read_text() == module.workspace_doc(), (
+        "run: python scripts/workspace_doc.py")
