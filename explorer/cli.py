@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.data_dir is not None:
+        from explorer.paths import DATA_DIR_VARIABLE
+
+        os.environ[DATA_DIR_VARIABLE] = str(args.data_dir.expanduser().resolve())
     try:
         return args.handler(args)
     except InputError as error:
@@ -30,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     """Options default to None where a config or function decides; the help quotes its default from there."""
+    from explorer import __version__
     from explorer.analysis.flags import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
     from explorer.analysis.quality import DEFAULT_OUTLIER_K
     from explorer.analysis.search import DEFAULT_K, MODES
@@ -42,8 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     from explorer.mapping.cluster import ClusterConfig
     from explorer.mapping.index import METRICS, IndexConfig
 
-    parser = argparse.ArgumentParser(prog="python -m explorer", description="Embedding explorer pipeline.")
+    parser = argparse.ArgumentParser(prog="explorer", description="Look inside an embedding space: the app, and the "
+                                                                   "same jobs without a browser.")
+    parser.add_argument("--version", action="version", version=f"explorer {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where workspaces and caches live (default: $EXPLORER_DATA_DIR, "
+                                                      "a source checkout's data/, else your user data folder)")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    app = commands.add_parser("app", help="start the app (on FILE: build its workspace first, then open it)")
+    app.add_argument("input", type=Path, nargs="?", help="a file to explore (CSV, TSV, TXT, JSONL, Parquet)")
+    app.add_argument("--text-col", help="the column of texts (default: the column with the longest texts)")
+    app.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
+    app.add_argument("--name", help="the workspace's name (default: the file's name)")
+    app.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=8501, help="default 8501")
+    app.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    app.set_defaults(handler=_app)
 
     build = commands.add_parser("build", help="embed a file and write a workspace the app can open")
     build.add_argument("input", type=Path)
@@ -235,6 +255,8 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.mapping.index import IndexConfig
     from explorer.workspace import check_build_target, clean_stale_builds
 
+    if args.vectors_col and not args.vectors:
+        raise InputError("--vectors-col names a column of the --vectors file: give --vectors too.")
     check_build_target(args.out)
     for name in clean_stale_builds(args.out.parent):
         print(f"note: removed the unfinished build of '{name}' left by a build that was stopped", file=sys.stderr)
@@ -279,6 +301,57 @@ def _ray_config(args: argparse.Namespace):
             raise InputError("--ray-address, --ray-shard-rows and --ray-actors need --engine ray.")
         return None
     return RayConfig(**ray_options)
+
+
+SERVER_OPTIONS = ("--server.fileWatcherType", "none", "--server.maxUploadSize", "500",
+                  "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+                  "--client.showErrorDetails", "type", "--client.disableDataExport", "true")
+"""The app's Streamlit settings (as .streamlit/config.toml of a checkout sets them): uploads up to 500 MB; tables'
+own CSV export off (it writes formulas raw; every table has a formula-safe download instead)."""
+
+
+def _app(args: argparse.Namespace) -> int:
+    """Build the file's workspace (unless the workspace of that name already holds this very file), then serve the
+    app from the installed package until stopped."""
+    import importlib.util
+    import subprocess
+
+    from explorer.paths import workspaces_root
+    from explorer.workspace import safe_name
+
+    link = ""
+    if args.input is not None:
+        name = safe_name(args.name or args.input.stem)
+        out = workspaces_root() / name
+        if _holds_file(out, args.input):
+            print(f"note: workspace '{name}' already holds {args.input.name}; opening it", file=sys.stderr)
+        else:
+            built = main(["build", str(args.input), "--out", str(out), "--progress",
+                          *(["--text-col", args.text_col] if args.text_col else []),
+                          *(["--model", args.model] if args.model else [])])
+            if built:
+                return built
+        link = f"?workspace={name}"
+    entry = importlib.util.find_spec("explorer.app.main").origin
+    print(f"The app: http://{args.host}:{args.port}/{link} (Ctrl-C stops it)", file=sys.stderr)
+    command = [sys.executable, "-m", "streamlit", "run", entry, "--server.address", args.host,
+               "--server.port", str(args.port), "--server.headless", "true" if args.no_browser else "false",
+               *SERVER_OPTIONS]
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _holds_file(out: Path, source: Path) -> bool:
+    """Whether the workspace ``out`` was built from a file with ``source``'s exact bytes."""
+    from explorer.ingest.provenance import SourceFile
+    from explorer.workspace import MANIFEST, Workspace
+
+    if not (out / MANIFEST).is_file() or not source.is_file():
+        return False
+    recorded = (Workspace.open(out).manifest.provenance or {}).get("source_file") or {}
+    return recorded.get("sha256") == SourceFile.of(source.name, _read(source)).sha256
 
 
 def _sample(args: argparse.Namespace) -> int:

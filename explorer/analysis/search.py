@@ -63,8 +63,7 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
-        import bm25s
-
+        bm25s = _bm25s()
         tokens = bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
@@ -72,9 +71,7 @@ class KeywordIndex:
 
     def known_terms(self, query: str) -> list[str]:
         """The query's words that occur in the corpus (stopwords removed)."""
-        import bm25s
-
-        [tokens] = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)
+        [tokens] = _bm25s().tokenize([query], stopwords="en", return_ids=False, show_progress=False)
         return [token for token in tokens if token in self._retriever.vocab_dict]
 
     def scores(self, query: str) -> np.ndarray:
@@ -83,6 +80,17 @@ class KeywordIndex:
         if not terms:
             return np.zeros(self.n_documents, np.float32)
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+
+
+def _bm25s():
+    """The bm25s module, its logger kept at WARNING: bm25s sets it to DEBUG on import, which printed a line per
+    index into the server's log."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 def typed_query_problem(model_id: str, *, fit_saved: bool = False) -> str | None:
