@@ -54,7 +54,7 @@ def open_workspace(name_or_path: str | Path) -> Workspace:
 
 def search(workspace: Workspace, query: str, *, k: int = 10, mode: str = "hybrid") -> pd.DataFrame:
     """The top ``k`` points for ``query``: rank, id, chunk, score, each one's rank by vector and by keyword, text,
-    metadata. ``mode``: ``vector``, ``keyword`` or ``hybrid``."""
+    metadata, cluster name. ``mode``: ``vector``, ``keyword`` or ``hybrid``."""
     from explorer.analysis.search import KeywordIndex, hits_table, query_encoder
     from explorer.analysis.search import search as run_search
 
@@ -62,7 +62,7 @@ def search(workspace: Workspace, query: str, *, k: int = 10, mode: str = "hybrid
     encoder = query_encoder(workspace) if mode != "keyword" else None
     keywords = KeywordIndex.build(points["text"].tolist())
     hits = run_search(query, mode=mode, k=k, index=workspace.index(), encoder=encoder, keywords=keywords)
-    return hits_table(hits, points)
+    return hits_table(hits, points).assign(cluster=_cluster_names(workspace, hits.rows))
 
 
 def neighbours(workspace: Workspace, point_id, *, k: int = 10) -> pd.DataFrame:
@@ -77,7 +77,12 @@ def neighbours(workspace: Workspace, point_id, *, k: int = 10) -> pd.DataFrame:
     index = workspace.index()
     found = point_neighbours(int(matches[0]), index=index, embeddings=workspace.embeddings(),
                              layout_2d=workspace.layout(2), k=k)
-    return neighbours_table(found, points, index.metric)
+    return neighbours_table(found, points, index.metric).assign(cluster=_cluster_names(workspace, found.rows))
+
+
+def _cluster_names(workspace: Workspace, rows) -> list[str]:
+    saved = workspace.clustering()
+    return list(saved.keywords.names(saved.clustering.labels[rows]))
 
 
 def duplicates(workspace: Workspace, *, threshold: float = 0.95) -> pd.DataFrame:

@@ -236,6 +236,11 @@ def _parser() -> argparse.ArgumentParser:
     drift.add_argument("--top", type=int, default=20, help="most novel documents listed (default 20)")
     drift.set_defaults(handler=_drift)
 
+    mcp = commands.add_parser("mcp", help="serve workspaces read-only to a coding agent (Model Context Protocol, "
+                                          "stdio): search, neighbours, clusters, duplicates, outliers, audits")
+    mcp.add_argument("workspace", type=Path, nargs="+")
+    mcp.set_defaults(handler=_mcp)
+
     models = commands.add_parser("models", help="list the embedding models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -341,6 +346,13 @@ def _app(args: argparse.Namespace) -> int:
         return subprocess.call(command)
     except KeyboardInterrupt:
         return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from explorer.mcp import serve
+
+    serve(args.workspace)
+    return 0
 
 
 def _holds_file(out: Path, source: Path) -> bool:

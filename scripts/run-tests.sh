@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything (Python packages, and Debian's Chromium for the browser tests), then run every test.
+# Install everything (Python packages, and Debian's Chromium for the browser tests), then run every test, then
+# check the wheel installed outside the source tree (scripts/check-install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-test.txt requirements-ray.txt
@@ -13,5 +14,9 @@ status=0
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: treating as a failure" >&2
   exit 1
+fi
+# The whole suite (no arguments, as CI runs it) also installs the wheel as a user would and uses it.
+if [ "$#" -eq 0 ]; then
+  bash scripts/check-install.sh || status=1
 fi
 exit "$status"

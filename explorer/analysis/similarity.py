@@ -39,6 +39,16 @@ class SimilarityProfile:
     k: int
     centred: bool
 
+    def summary(self) -> dict:
+        """The headline figures and what they mean, as plain numbers and sentences."""
+        def median(values: np.ndarray) -> float | None:
+            return float(np.median(values)) if len(values) else None
+
+        return {"random_pair_mean": self.anisotropy, "random_pair_p99": float(np.percentile(self.random_pairs, 99)),
+                "nearest_neighbour_median": median(self.nearest), "within_cluster_median": median(self.within),
+                "between_cluster_median": median(self.between), "hubness": self.hubness, "k": self.k,
+                "sentences": [self.anisotropy_sentence(), self.hubness_sentence()]}
+
     def anisotropy_sentence(self) -> str:
         level = "high" if self.anisotropy > 0.3 else "moderate" if self.anisotropy > 0.1 else "low"
         return (f"Two random texts score {self.anisotropy:.2f} cosine on average ({level} anisotropy): "
