@@ -6,6 +6,7 @@ import pandas as pd
 
 from explorer.analysis.flags import DuplicatePairs, OutlierScores
 from explorer.analysis.quality import flags_table
+from explorer.workspace import Workspace, editing
 from explorer.workspace.writer import write_flags
 
 
@@ -16,3 +17,11 @@ def save_flags(folder, texts: list[str], pairs: DuplicatePairs, outliers: Outlie
     write_flags(folder, table, threshold=pairs.threshold, k=outliers.k, n_pairs=pairs.n_pairs,
                 n_groups=pairs.n_groups)
     return table
+
+
+def save_decisions(workspace: Workspace, pairs: DuplicatePairs, outliers: OutlierScores, drop_rows: set[int], *,
+                   owner: str = "a review of duplicates") -> pd.DataFrame:
+    """Save a review's keep/drop decisions (and the outlier scores of the k chosen) as the workspace's flags, under
+    its lock and into the build they were made on."""
+    with editing(workspace, owner):
+        return save_flags(workspace.path, workspace.texts(), pairs, outliers, drop_rows)

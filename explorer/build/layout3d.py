@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.mapping.building import layouts_again
-from explorer.workspace import Workspace
+from explorer.workspace import Workspace, editing
 from explorer.workspace.writer import write_layout
 
 
@@ -18,5 +18,6 @@ def ensure_layout_3d(workspace: Workspace) -> np.ndarray:
     config, fitted = workspace.manifest.config, workspace.map_sample()
     [points] = layouts_again(workspace.embeddings(), workspace.knn, [(3, config.layout)], fitted=fitted,
                              index_config=config.index)
-    write_layout(workspace.path, points, config.layout)
+    with editing(workspace, "the 3-D layout"):
+        write_layout(workspace.path, points, config.layout)
     return points

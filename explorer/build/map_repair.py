@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.build.recluster import Reclustering, save_clusters
+from explorer.build.recluster import Reclustering, write_clusters_unlocked
 from explorer.mapping.building import StageProgress, cluster_and_label, layout_requests, layouts_again
 from explorer.mapping.keywords import document_terms
-from explorer.workspace import Workspace, files
+from explorer.workspace import Workspace, editing, files
 from explorer.workspace.writer import write_layout
 
 
@@ -42,7 +42,8 @@ def rebuild_map(workspace: Workspace, *, progress: StageProgress | None = None) 
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering, keywords = cluster_and_label(document_terms(workspace.texts()), points, config.cluster,
                                              fitted=fitted)
-    write_layout(workspace.path, display, config.layout)
-    write_layout(workspace.path, points, requests[1][1])
-    save_clusters(workspace, Reclustering(clustering, keywords, config.cluster))
+    with editing(workspace, "a rebuild of the map"):
+        write_layout(workspace.path, display, config.layout)
+        write_layout(workspace.path, points, requests[1][1])
+        write_clusters_unlocked(workspace, Reclustering(clustering, keywords, config.cluster))
     progress("Clustering (HDBSCAN) and labelling", 1.0)

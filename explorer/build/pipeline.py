@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def _manifest(name: str, source: str, config: BuildConfig, corpus: Corpus, repor
                     metric=index.metric, index_type=index.kind, n_documents=corpus.n_documents,
                     n_points=len(corpus), n_chunked=int((corpus.points[CHUNK] > 0).sum()), config=config,
                     report=report, notes=tuple(notes), timings=timings, n_clusters=built.clustering.n_clusters,
-                    noise_fraction=built.clustering.noise_fraction, provenance=provenance)
+                    noise_fraction=built.clustering.noise_fraction, provenance=provenance, build_id=uuid.uuid4().hex)
 
 
 def _size_notes(n_points: int, n_distinct: int, config: BuildConfig) -> list[str]:

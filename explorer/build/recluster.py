@@ -14,8 +14,10 @@ from explorer.mapping.building import cluster_and_label
 from explorer.mapping.cluster import ClusterConfig, cluster_points
 from explorer.mapping.keywords import document_terms
 from explorer.types import Clustering, ClusterKeywords
-from explorer.workspace import Workspace
+from explorer.workspace import Workspace, editing
 from explorer.workspace.writer import write_clusters, write_manifest
+
+EDITOR = "a re-clustering"
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,19 +37,26 @@ def compute_clusters(workspace: Workspace, config: ClusterConfig) -> Reclusterin
     return Reclustering(clustering, keywords, config)
 
 
-def save_clusters(workspace: Workspace, result: Reclustering) -> None:
+def save_clusters(workspace: Workspace, result: Reclustering, *, owner: str = EDITOR) -> None:
     """Make ``result`` the workspace's clustering for everyone: clusters, keywords, the outlier flags (GLOSH
-    changed; duplicate decisions are kept) and the manifest."""
+    changed; duplicate decisions are kept) and the manifest; under the workspace's lock, into the build it was
+    computed on (refused when a rebuild was swapped in meanwhile)."""
+    with editing(workspace, owner):
+        write_clusters_unlocked(workspace, result)
+
+
+def write_clusters_unlocked(workspace: Workspace, result: Reclustering) -> None:
+    """The writes of :func:`save_clusters`, for a caller that already holds the workspace's lock."""
     write_clusters(workspace.path, result.clustering, result.keywords, result.config)
     _refresh_outlier_flags(workspace, result.clustering.outlier_scores)
     write_manifest(workspace.path, workspace.manifest.with_clustering(
         result.config, n_clusters=result.clustering.n_clusters, noise_fraction=result.clustering.noise_fraction))
 
 
-def recluster(workspace: Workspace, config: ClusterConfig) -> Clustering:
+def recluster(workspace: Workspace, config: ClusterConfig, *, owner: str = EDITOR) -> Clustering:
     """Compute and save a new clustering in one step (the command line's re-clustering)."""
     result = compute_clusters(workspace, config)
-    save_clusters(workspace, result)
+    save_clusters(workspace, result, owner=owner)
     return result.clustering
 
 

@@ -15,10 +15,12 @@ from explorer.workspace.safety import (
     building_folder,
     check_build_target,
     clean_stale_builds,
+    editing,
     swap_into_place,
 )
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "BuildProgress", "Manifest", "SavedClustering", "SavedFlags", "Workspace",
            "build_lock", "build_running", "building_folder", "check_build_target",
-           "clean_stale_builds", "clear_progress", "data_root", "embeddings_cache", "models_cache", "file_progress",
-           "list_workspaces", "read_progress", "safe_name", "shards_folder", "swap_into_place", "workspaces_root"]
+           "clean_stale_builds", "clear_progress", "editing", "data_root", "embeddings_cache", "models_cache",
+           "file_progress", "list_workspaces", "read_progress", "safe_name", "shards_folder", "swap_into_place",
+           "workspaces_root"]

@@ -39,20 +39,26 @@ class SavedFlags:
 
 @dataclass(frozen=True)
 class Workspace:
-    """A workspace folder, opened for reading."""
+    """A workspace folder, opened for reading.
+
+    Attributes:
+        build_id: the build it held when opened (``Manifest.build_id``): edits write only into that build.
+    """
 
     path: Path
+    build_id: str = ""
 
     @classmethod
     def open(cls, path: Path) -> Workspace:
-        """Open a workspace; a folder that is not one, or one of a newer format, is refused with what to do."""
+        """Open a workspace; a folder that is not one, one of a newer format, or one whose files disagree (a
+        write interrupted or torn) is refused with a sentence saying what to do."""
         path = Path(path)
         if not (path / files.MANIFEST).is_file():
             raise InputError(f"'{path}' is not a workspace (no {files.MANIFEST}); build one with "
-                             "'python -m explorer build'.")
-        workspace = cls(path)
-        workspace.manifest  # noqa: B018 -- refuses a newer format now rather than on first use
-        return workspace
+                             "'explorer build'.")
+        manifest = Manifest.from_json(store.load_json(path / files.MANIFEST))
+        check_rows_agree(path, manifest.n_points)
+        return cls(path, manifest.build_id)
 
     @property
     def name(self) -> str:
@@ -123,6 +129,35 @@ class Workspace:
                         store.load_array(self.path / files.TFIDF_IDF),
                         store.load_array(self.path / files.TFIDF_COMPONENTS))
 
+    def reopened(self) -> Workspace:
+        """The folder as it is now (after an edit or a rebuild)."""
+        return Workspace.open(self.path)
+
     def version(self) -> float:
         """Changes whenever an artifact is rewritten: a cache key for the UI."""
         return max(path.stat().st_mtime for path in self.path.iterdir())
+
+
+ROWS_PER_POINT = (files.POINTS, files.EMBEDDINGS, files.KNN_INDICES, files.KNN_SCORES, files.layout(2),
+                  files.layout(5), files.layout(3), files.CLUSTERS, files.FLAGS)
+"""The artifacts with one row per point: a workspace whose files disagree on the count was torn by a write."""
+
+
+def check_rows_agree(path: Path, n_points: int) -> None:
+    """Refuse, in one sentence, a workspace whose per-point files do not all hold the manifest's ``n_points`` rows
+    (read from the files' headers: nothing is loaded)."""
+    import pyarrow.parquet as parquet
+
+    for name in ROWS_PER_POINT:
+        file = path / name
+        if not file.exists():
+            continue
+        try:
+            rows = (parquet.read_metadata(file).num_rows if file.suffix == ".parquet"
+                    else np.load(file, mmap_mode="r", allow_pickle=False).shape[0])
+        except (OSError, ValueError) as error:
+            raise InputError(f"The workspace '{path.name}' cannot be read: {name} is damaged ({error}). Build it "
+                             "again.") from None
+        if rows != n_points:
+            raise InputError(f"The workspace '{path.name}' is inconsistent: {name} holds {rows:,} rows where the "
+                             f"manifest says {n_points:,} points (a write was interrupted). Build it again.")

@@ -34,6 +34,8 @@ class Manifest:
         provenance: the source file's name, size and sha256, when and by which versions it was built (see
             :mod:`explorer.ingest.provenance`); empty for workspaces built before it was recorded.
         format_version: the folder's format (see ``files``).
+        build_id: this build's own id: an edit (re-clustering, flags, the map rebuilt, the 3-D layout) writes only
+            into the build it read, never into one swapped in meanwhile; empty for workspaces built before.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Manifest:
     noise_fraction: float = 0.0
     provenance: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    build_id: str = ""
 
     def with_clustering(self, cluster: ClusterConfig, *, n_clusters: int, noise_fraction: float) -> Manifest:
         return replace(self, config=replace(self.config, cluster=cluster), n_clusters=n_clusters,
@@ -70,7 +73,7 @@ class Manifest:
             "layout": asdict(config.layout), "cluster": asdict(config.cluster),
             "map_sample": asdict(config.sample), "report": asdict(self.report),
             "report_messages": list(self.notes), "timings": dict(self.timings), "n_clusters": self.n_clusters,
-            "noise_fraction": self.noise_fraction, "provenance": dict(self.provenance)}
+            "noise_fraction": self.noise_fraction, "provenance": dict(self.provenance), "build_id": self.build_id}
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> Manifest:
@@ -95,4 +98,5 @@ class Manifest:
             report=config_from_dict(IngestReport, record.get("report") or {"n_input_rows": record["n_points"]}),
             notes=tuple(record.get("report_messages", ())), timings=dict(record.get("timings", {})),
             n_clusters=int(record.get("n_clusters", 0)), noise_fraction=float(record.get("noise_fraction", 0.0)),
-            provenance=dict(record.get("provenance") or {}), format_version=version)
+            provenance=dict(record.get("provenance") or {}), format_version=version,
+            build_id=str(record.get("build_id", "")))

@@ -1,6 +1,6 @@
 """Builds never destroy what they were not asked to replace: the target is checked before any work, each build
-writes into a hidden folder of its own and swaps it in whole, one build at a time per workspace (a lock naming its
-owner), and what killed builds leave behind is cleaned."""
+writes into a hidden folder of its own and swaps it in whole, one build or edit at a time per workspace (a lock
+naming its owner), an edit writes only into the build it read, and what killed builds leave behind is cleaned."""
 
 from __future__ import annotations
 
@@ -110,12 +110,13 @@ def _lock_is_stale(lock: Path) -> bool:
 
 
 @contextmanager
-def build_lock(out: Path, owner: str) -> Iterator[None]:
-    """Hold ``out``'s build lock for the block; a second build of the same workspace meanwhile is refused with
-    who holds it and since when. A lock left by a killed process is taken over."""
+def build_lock(out: Path, owner: str, *, action: str = "built") -> Iterator[None]:
+    """Hold ``out``'s lock for the block (builds and edits take the same one); a second build or edit of the same
+    workspace meanwhile is refused with who holds it, doing what, and since when. A lock left by a killed process
+    is taken over."""
     lock = out.with_name(f".{out.name}{_LOCK_SUFFIX}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = json.dumps({"owner": owner, "pid": os.getpid(), "host": socket.gethostname(),
+    record = json.dumps({"owner": owner, "action": action, "pid": os.getpid(), "host": socket.gethostname(),
                          "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "time": time.time()})
     for _ in range(2):
         try:
@@ -149,5 +150,22 @@ def _held_message(out: Path, lock: Path) -> str:
         holder = {}
     who = holder.get("owner", "another build")
     since = holder.get("started", "an unknown time")
-    return (f"The workspace '{out.name}' is being built right now by {who} (started {since} UTC); wait for that "
-            "build to finish, or choose another name.")
+    action = holder.get("action", "built")
+    return (f"The workspace '{out.name}' is being {action} right now by {who} (started {since} UTC); wait for it "
+            "to finish" + (", or choose another name." if action == "built" else ", then try again."))
+
+
+@contextmanager
+def editing(workspace, owner: str) -> Iterator[Path]:
+    """Hold ``workspace``'s lock (the one builds take) while an edit writes into it, and yield its folder; refuse,
+    with nothing written, when the folder now holds another build than the one the edit read (a rebuild was swapped
+    in since it was opened). Every edit after a build (re-clustering, flags and decisions, the map rebuilt, the 3-D
+    layout) writes only inside this block."""
+    from explorer.workspace.manifest import Manifest
+
+    with build_lock(workspace.path, f"{owner} (process {os.getpid()})", action="edited"):
+        current = Manifest.from_json(json.loads((workspace.path / MANIFEST).read_text(encoding="utf-8")))
+        if current.build_id != workspace.build_id:
+            raise InputError(f"The workspace '{workspace.path.name}' was built again since it was opened, so this "
+                             "change was not saved (it was made on the old build). Open it again and redo it.")
+        yield workspace.path

@@ -69,7 +69,11 @@ if own is not None:
             f"{manifest.config.cluster.min_cluster_size}).")
     keep, discard = st.columns([1, 1])
     if keep.button("Save this clustering for everyone", key="save_clustering", type="primary"):
-        writes.save_clustering(path, result)
+        try:
+            writes.save_clustering(path, result, manifest.build_id)
+        except InputError as error:
+            st.error(md(error))
+            st.stop()
         state.forget_own_clustering()
         st.rerun()
     if discard.button("Back to the saved clusters", key="discard_clustering"):

@@ -116,11 +116,16 @@ with duplicates_tab:
                                                                         required=True)})
         drop_rows = set(decisions["row"][edited["decision"].to_numpy() == "drop"].tolist())
         buttons = st.columns(2)
-        download_csv(edited[["id", "chunk", "group", "decision", "score"]],
+        shown = edited[["id", "chunk", "group", "decision", "score", "text"]].astype({"score": float}).round(6)
+        download_csv(shown,
                      label="Download decisions (CSV)",
                      file_name=f"{name}-duplicate-decisions.csv", key="download_decisions", container=buttons[0])
         if buttons[1].button("Save flags to the workspace", key="save_flags",
                              help="The map then colours and filters by these groups and decisions."):
-            writes.save_duplicate_flags(path, data.points["text"].tolist(), pairs, scores, drop_rows)
+            try:
+                writes.save_duplicate_flags(path, data.manifest.build_id, pairs, scores, drop_rows)
+            except InputError as error:
+                st.error(md(error))
+                st.stop()
             st.success(f"Saved: {len(drop_rows):,} rows marked to drop at threshold {threshold:.3f}, with the "
                        f"outlier scores for k = {k}.")

@@ -12,7 +12,7 @@ from explorer.app.ui import cache
 from explorer.app.ui.sample_build import SampleBuild
 from explorer.app.ui.widgets import stage_progress
 from explorer.build import map_repair, recluster
-from explorer.build.flags import save_flags
+from explorer.build.flags import save_decisions
 from explorer.build.pipeline import build_workspace
 from explorer.build.sample import sample_workspace_path
 from explorer.config import BuildConfig
@@ -39,9 +39,10 @@ def start_sample_build() -> SampleBuild | None:
     return cache.fresh_sample_build()
 
 
-def save_clustering(path: Path, result: recluster.Reclustering) -> None:
-    """Make a session's re-clustering the workspace's clustering, for every user."""
-    recluster.save_clusters(Workspace.open(path), result)
+def save_clustering(path: Path, result: recluster.Reclustering, build_id: str) -> None:
+    """Make a session's re-clustering the workspace's clustering, for every user (refused when the workspace was
+    built again since ``build_id``, the build it was computed on)."""
+    recluster.save_clusters(Workspace(path, build_id), result, owner=OWNER)
 
 
 def rebuild_map(path: Path) -> None:
@@ -50,6 +51,6 @@ def rebuild_map(path: Path) -> None:
     map_repair.rebuild_map(Workspace.open(path), progress=stage_progress())
 
 
-def save_duplicate_flags(path: Path, texts: list[str], pairs, outliers, drop_rows: set[int]) -> None:
+def save_duplicate_flags(path: Path, build_id: str, pairs, outliers, drop_rows: set[int]) -> None:
     """Save the duplicate decisions (and the outlier scores of the k the user chose) as the workspace's flags."""
-    save_flags(path, texts, pairs, outliers, drop_rows)
+    save_decisions(Workspace(path, build_id), pairs, outliers, drop_rows, owner=OWNER)
