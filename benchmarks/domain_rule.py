@@ -56,7 +56,7 @@ def load_corpora(seed: int = 0) -> tuple[dict[str, list[str]], pd.DataFrame]:
 def main() -> None:
     from explorer.analysis.domain import domain_line
     from explorer.embedding.embed import embed_texts
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
     from explorer.workspace import embeddings_cache
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

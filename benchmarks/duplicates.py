@@ -24,7 +24,7 @@ def main() -> None:
     from benchmarks.search import load_corpus_and_queries
     from explorer.analysis.flags import exact_duplicate_groups, near_duplicates, outlier_scores
     from explorer.embedding.embed import embed_texts
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
     from explorer.mapping.building import KNN_K
     from explorer.mapping.index import VectorIndex
     from explorer.workspace import embeddings_cache

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from explorer.embedding.encoders import ONNX_INT8, TORCH, load_encoder
+from explorer.embedding.encoders import ONNX_INT8, TORCH
+from explorer.embedding.loading import load_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 

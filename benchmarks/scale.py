@@ -130,7 +130,7 @@ def compare(n: int, samples: list[int]) -> dict:
     from benchmarks.scale_corpus import scale_corpus
     from explorer.analysis.flags import near_duplicates
     from explorer.config import BuildConfig
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
     from explorer.ingest.corpus import IngestConfig
     from explorer.mapping.building import build_map, warm_up
     from explorer.mapping.sampled import SampleConfig

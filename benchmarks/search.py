@@ -68,7 +68,7 @@ def time_queries(queries: list[str], run) -> dict[str, float]:
 def main() -> None:
     from explorer.analysis.search import KeywordIndex, search
     from explorer.embedding.embed import embed_texts
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
     from explorer.mapping.index import IndexConfig, VectorIndex, index_recall
     from explorer.types import Embeddings
     from explorer.workspace import embeddings_cache

@@ -115,7 +115,8 @@ def audit_pairs(pairs: pd.DataFrame, *, model: str | None = None) -> dict:
     ``model``: ROC AUC, the best threshold and its F1, Spearman for graded scores."""
     from explorer.audits.pairs import audit_pairs as run_audit
     from explorer.audits.pairs import pair_scores, read_pairs
-    from explorer.embedding.encoders import DEFAULT_MODEL, load_encoder
+    from explorer.embedding.encoders import DEFAULT_MODEL
+    from explorer.embedding.loading import load_encoder
 
     model = model or DEFAULT_MODEL
     labelled = read_pairs(pairs)

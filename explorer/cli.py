@@ -772,7 +772,8 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _available_encoder(model_id: str, *, backend: str | None = None):
-    from explorer.embedding.encoders import get_spec, load_encoder
+    from explorer.embedding.encoders import get_spec
+    from explorer.embedding.loading import load_encoder
 
     spec = get_spec(model_id)
     if not spec.available():

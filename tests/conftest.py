@@ -39,7 +39,7 @@ def news() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def minilm():
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     # The PyTorch path: the committed fixture vectors (and the workspaces built from them) are its vectors.
     return load_encoder("all-MiniLM-L6-v2", backend="torch")

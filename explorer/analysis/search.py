@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from explorer.embedding.embed import PRECOMPUTED
-from explorer.embedding.encoders import MODELS, Encoder, TfidfEncoder, backend_of, load_encoder
+from explorer.embedding.encoders import MODELS, Encoder, TfidfEncoder, backend_of
+from explorer.embedding.loading import load_encoder
 from explorer.errors import InputError
 from explorer.ingest.corpus import clean_text
 from explorer.mapping.index import VectorIndex

@@ -17,7 +17,8 @@ from explorer.analysis.flags import cosine_neighbours, near_duplicates, outlier_
 from explorer.build.flags import save_flags
 from explorer.config import BuildConfig
 from explorer.embedding.embed import embed_texts, precomputed_embeddings
-from explorer.embedding.encoders import Encoder, load_encoder
+from explorer.embedding.encoders import Encoder
+from explorer.embedding.loading import load_encoder
 from explorer.embedding.ray_engine import RayConfig
 from explorer.errors import InputError
 from explorer.ingest.chunk import chunk_corpus

@@ -101,20 +101,6 @@ def get_spec(model_id: str) -> ModelSpec:
     return MODELS[model_id]
 
 
-def load_encoder(model_id: str, *, backend: str | None = None) -> Encoder:
-    """Load a registered model (on ``backend``, or its default); a missing package gives its install command."""
-    spec = get_spec(model_id)
-    if not spec.available():
-        raise InputError(f"Model '{model_id}' is not installed. Install it with: {spec.install}")
-    if not spec.backends:
-        if backend is not None:
-            raise InputError(f"{model_id} runs one way only; there is no backend '{backend}' to choose.")
-        return spec.factory(spec)
-    if backend is not None and backend not in spec.backends:
-        raise InputError(f"{model_id} runs on {' or '.join(spec.backends)}, not '{backend}'.")
-    return spec.factory(spec, backend or spec.default_backend())
-
-
 ONNX_INT8 = "onnx-int8"
 TORCH = "torch"
 BACKEND_MARKS = {ONNX_INT8: "+onnxruntime-int8", TORCH: ""}

@@ -18,7 +18,7 @@ from explorer.types import Embeddings
 
 @pytest.fixture(scope="module")
 def wordllama():
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     return load_encoder("wordllama-l2")
 

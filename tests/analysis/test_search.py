@@ -139,7 +139,7 @@ def test_bad_queries(corpus, minilm):
 
 @pytest.mark.slow
 def test_a_query_from_another_model_is_refused(corpus):
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     _, _, index = corpus
     wordllama = load_encoder("wordllama-l2")

@@ -59,7 +59,7 @@ def test_concept_axis_sorts_real_tweets(small_workspace, minilm):
     assert axis.positions.shape == (400,) and axis.pole_similarity < 0.95
     assert axis.positions[order[-1]] > axis.positions[order[0]]
     assert len(texts[order[-1]]) > 0
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     with pytest.raises(IndexMismatchError):
         teach.concept_axis(["a"], ["b"], small_workspace.embeddings(), load_encoder("wordllama-l2"))
@@ -67,7 +67,7 @@ def test_concept_axis_sorts_real_tweets(small_workspace, minilm):
 
 @pytest.mark.slow
 def test_pitfalls(minilm, news):
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     mixed, message = teach.mismatched_models("best laptop for programming", CORPUS, minilm,
                                              load_encoder("wordllama-l2"))

@@ -11,7 +11,7 @@ from .helpers import TIMEOUT, _plotly_figures
 def test_chunk_lab_page_compares_settings_on_the_example_and_explains_bad_settings():
     from explorer.audits.chunk_lab import chunk_lab, parse_settings, read_documents
     from explorer.build.sample import news_retrieval_example
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     at = AppTest.from_file(str(PAGES / "chunk_lab.py"), default_timeout=TIMEOUT)
     at.session_state["lab_model"] = "tfidf-svd"  # fits in milliseconds: the fast tier loads no model

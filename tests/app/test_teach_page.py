@@ -14,7 +14,7 @@ from .helpers import TIMEOUT, _plotly_figures
 @pytest.mark.slow
 def test_teaching_page_runs_every_demo_with_its_presets(small_workspace):
 
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     at = AppTest.from_file(str(PAGES / "teach.py"), default_timeout=TIMEOUT)
     at.session_state[WORKSPACE] = str(small_workspace.path)

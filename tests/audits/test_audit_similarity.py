@@ -146,7 +146,7 @@ def test_cli_audit_json_and_failure_gate(tmp_path, capsys):
 def test_neighbourhood_overlap_between_two_models(small_workspace):
     from explorer.analysis.compare import compare_models
     from explorer.analysis.similarity import neighbourhood_overlap
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
     from explorer.types import Neighbors
 
     same = compare_models(small_workspace, load_encoder("all-MiniLM-L6-v2", backend="torch"), k=10)

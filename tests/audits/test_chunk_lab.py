@@ -16,7 +16,7 @@ from explorer.audits.chunk_lab import (
     setting_corpus,
 )
 from explorer.build.sample import news_retrieval_example
-from explorer.embedding.encoders import load_encoder
+from explorer.embedding.loading import load_encoder
 from explorer.errors import InputError
 
 SETTINGS = [ChunkSetting(None), ChunkSetting(64, 8), ChunkSetting(128, 16)]

@@ -118,7 +118,7 @@ def test_cli_eval_json_and_gate(tmp_path, news, capsys):
 
 
 def test_cached_evaluation_reports_progress_over_corpus_and_queries_and_gives_the_same_figures(news_set, tmp_path):
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     encoder = load_encoder("tfidf-svd").fit_on(list(news_set.doc_texts) + list(news_set.query_texts))
     n_texts = len(news_set.doc_texts) + len(news_set.query_texts)
@@ -137,7 +137,7 @@ def test_cached_evaluation_reports_progress_over_corpus_and_queries_and_gives_th
 
 def test_a_model_fitted_on_the_corpus_embeds_the_queries_in_the_corpus_space(news_set):
     """TF-IDF once fitted the queries on themselves, into a space of their own: recall@10 was 0.06 on titles."""
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     unfitted = load_encoder("tfidf-svd")
     report = evaluate(news_set, unfitted, k=10)

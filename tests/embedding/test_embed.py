@@ -75,7 +75,7 @@ def test_precomputed_embeddings_follow_kept_rows():
 
 
 def _fitted_tfidf(texts):
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     return load_encoder("tfidf-svd").fit_on(texts)
 

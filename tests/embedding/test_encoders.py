@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from explorer.embedding.encoders import MODELS, get_spec, load_encoder
+from explorer.embedding.encoders import MODELS, get_spec
+from explorer.embedding.loading import load_encoder
 from explorer.errors import InputError
 
 

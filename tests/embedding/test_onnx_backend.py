@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from explorer.embedding.encoders import ONNX_INT8, TORCH, backend_of, load_encoder
+from explorer.embedding.encoders import ONNX_INT8, TORCH, backend_of
+from explorer.embedding.loading import load_encoder
 from explorer.errors import InputError
 from explorer.types import Embeddings
 

@@ -13,7 +13,7 @@ import pytest
 
 from explorer.config import BuildConfig
 from explorer.embedding.embed import embed_texts
-from explorer.embedding.encoders import load_encoder
+from explorer.embedding.loading import load_encoder
 from explorer.embedding.ray_engine import RayConfig, embed_on_ray, shard_path
 from explorer.errors import InputError
 from explorer.ingest.corpus import IngestConfig, build_corpus

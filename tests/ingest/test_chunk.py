@@ -64,7 +64,7 @@ def _real_and_adversarial(tweets, news) -> list[str]:
 @pytest.mark.parametrize("model_id", ["all-MiniLM-L6-v2", "wordllama-l2", "multilingual-e5-small", "tfidf-svd"])
 def test_no_tokenizer_emits_more_tokens_than_bytes_plus_one(model_id, tweets, news):
     """The bound that lets :func:`may_exceed` skip tokenising short texts, checked on each model's tokenizer."""
-    from explorer.embedding.encoders import load_encoder
+    from explorer.embedding.loading import load_encoder
 
     texts = _real_and_adversarial(tweets, news)
     spans = load_encoder(model_id).token_spans(texts)

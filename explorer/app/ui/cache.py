@@ -25,7 +25,8 @@ from explorer.audits.retrieval import RetrievalReport, RetrievalSet
 from explorer.build import layout3d, map_repair, pipeline, recluster
 from explorer.config import BuildConfig
 from explorer.embedding.embed import embed_texts
-from explorer.embedding.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from explorer.embedding.encoders import DEFAULT_MODEL, Encoder
+from explorer.embedding.loading import load_encoder
 from explorer.errors import InputError
 from explorer.figures import charts, point_map
 from explorer.ingest.reading import TableRead, read_file, read_table
