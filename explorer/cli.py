@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+MODEL_HELP = "model id (see 'models'), a sentence-transformers folder, or openai:NAME (a server at $OPENAI_BASE_URL)"
+
+
 def _parser() -> argparse.ArgumentParser:
     """Options default to None where a config or function decides; the help quotes its default from there."""
     from explorer import __version__
@@ -72,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--separator", choices=list(SEPARATORS), help="CSV separator (default: detected)")
     build.add_argument("--id-col", help="id column (default: 0-based row number)")
     build.add_argument("--meta-col", action="append", default=[], help="metadata column to keep (repeatable)")
-    build.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
+    build.add_argument("--model", help=f"model id (see 'models'), a sentence-transformers folder, or openai:NAME (a "
+                                       f"server at $OPENAI_BASE_URL); default {DEFAULT_MODEL}")
     build.add_argument("--backend", choices=[ONNX_INT8, TORCH],
                        help=f"what runs the model, where it can choose (all-MiniLM-L6-v2: default {ONNX_INT8})")
     build.add_argument("--vectors", type=Path, help="precomputed vectors (.npy, or a file with --vectors-col)")
@@ -145,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="calibration audit of a model on labelled text pairs")
     audit.add_argument("pairs", type=Path, help="text_a, text_b and label (0/1) or score (graded) columns")
-    audit.add_argument("--model", required=True, help="model id (see 'models')")
+    audit.add_argument("--model", required=True, help=MODEL_HELP)
+    _measuring_backend(audit)
     audit.add_argument("--threshold", type=float, default=AUDIT_THRESHOLD,
                        help=f"cosine threshold (default {AUDIT_THRESHOLD})")
     audit.add_argument("--fail-below-auc", type=float, help="exit 1 when the ROC AUC is below this")
@@ -156,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--corpus", type=Path, required=True, help="doc_id, text")
     evaluation.add_argument("--queries", type=Path, required=True,
                             help="query_id, query, relevant_doc_id (one row per relevant document)")
-    evaluation.add_argument("--model", required=True, help="model id (see 'models')")
+    evaluation.add_argument("--model", required=True, help=MODEL_HELP)
+    _measuring_backend(evaluation)
     evaluation.add_argument("-k", type=int, default=DEFAULT_K,
                             help=f"the cut-off for listing failures (default {DEFAULT_K})")
     evaluation.add_argument("--fail-below-recall", type=float, help="exit 1 when recall@k is below this")
@@ -172,7 +178,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="add the retrieval evaluation of these queries (as 'eval'; the corpus is --corpus, or "
                              "the workspace's own texts when it was not chunked)")
     report.add_argument("--corpus", type=Path, help="doc_id, text: the corpus the --queries search")
-    report.add_argument("--model", help="the model that embeds the pairs and queries (default: the workspace's)")
+    report.add_argument("--model", help="the model that embeds the pairs and queries (default: the workspace's); a "
+                                        "folder or openai:NAME too")
+    _measuring_backend(report)
     report.add_argument("--threshold", type=float, default=AUDIT_THRESHOLD,
                         help=f"the audit's cosine threshold (default {AUDIT_THRESHOLD})")
     report.add_argument("--no-texts", action="store_true",
@@ -211,7 +219,8 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--settings", required=True,
                      help="TOKENS:OVERLAP pairs, comma-separated, 'off' for whole texts (e.g. off,128:16,256:32)")
     lab.add_argument("--queries", type=Path, help="query_id, query, relevant_doc_id: score recall by document")
-    lab.add_argument("--model", help=f"model id (see 'models'); default {DEFAULT_MODEL}")
+    lab.add_argument("--model", help=f"{MODEL_HELP}; default {DEFAULT_MODEL}")
+    _measuring_backend(lab)
     lab.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD,
                      help=f"near-duplicate cosine threshold (default {DUPLICATE_THRESHOLD})")
     lab.add_argument("--json", action="store_true")
@@ -252,6 +261,7 @@ def _build(args: argparse.Namespace) -> int:
     from explorer.config import BuildConfig
     from explorer.embedding.embed import read_vectors
     from explorer.embedding.encoders import DEFAULT_MODEL
+    from explorer.embedding.loading import check_model_id
     from explorer.ingest.chunk import ChunkConfig
     from explorer.ingest.corpus import IngestConfig, choose_text_column
     from explorer.ingest.provenance import SourceFile
@@ -262,6 +272,8 @@ def _build(args: argparse.Namespace) -> int:
 
     if args.vectors_col and not args.vectors:
         raise InputError("--vectors-col names a column of the --vectors file: give --vectors too.")
+    if args.model:
+        check_model_id(args.model)
     check_build_target(args.out)
     for name in clean_stale_builds(args.out.parent):
         print(f"note: removed the unfinished build of '{name}' left by a build that was stopped", file=sys.stderr)
@@ -561,12 +573,13 @@ def _outliers(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     from explorer.audits.pairs import audit_pairs, pair_scores, read_pairs
+    from explorer.embedding.loading import measured_by
     from explorer.ingest.reading import read_table
 
     pairs = read_pairs(read_table(_read(args.pairs), args.pairs.name))
-    encoder = _available_encoder(args.model)
-    result = audit_pairs(pairs, pair_scores(pairs, encoder), model=args.model, threshold=args.threshold)
-    summary = result.summary()
+    encoder = _available_encoder(args.model, backend=args.backend)
+    result = audit_pairs(pairs, pair_scores(pairs, encoder), model=encoder.spec.id, threshold=args.threshold)
+    summary = result.summary() | measured_by(encoder)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -582,13 +595,14 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from explorer.audits.retrieval import evaluate, read_retrieval
+    from explorer.embedding.loading import measured_by
     from explorer.ingest.reading import read_table
 
-    encoder = _available_encoder(args.model)
     data = read_retrieval(read_table(_read(args.corpus), args.corpus.name),
                           read_table(_read(args.queries), args.queries.name))
+    encoder = _available_encoder(args.model, backend=args.backend)
     report = evaluate(data, encoder, k=args.k)
-    summary = report.summary()
+    summary = report.summary() | measured_by(encoder)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -615,7 +629,8 @@ def _report(args: argparse.Namespace) -> int:
     inputs = report_inputs(workspace, pairs=args.pairs and _read(args.pairs), pairs_name=_name(args.pairs),
                            queries=args.queries and _read(args.queries), queries_name=_name(args.queries),
                            corpus=args.corpus and _read(args.corpus), corpus_name=_name(args.corpus),
-                           model=args.model, load=_available_encoder)
+                           model=args.model,
+                           load=lambda model_id: _available_encoder(model_id, backend=args.backend))
     report = write_report(workspace, args.out, inputs, include_texts=not args.no_texts,
                           audit_threshold=args.threshold)
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}", file=sys.stderr)
@@ -694,7 +709,8 @@ def _chunk_lab(args: argparse.Namespace) -> int:
         print(f"note: id column '{id_column or '(row number)'}' chosen because {chosen.sentence()}",
               file=sys.stderr)
     documents = read_documents(table, text_column=args.text_col, id_column=id_column)
-    lab = chunk_lab(documents, settings, _available_encoder(args.model or DEFAULT_MODEL), queries=queries,
+    lab = chunk_lab(documents, settings, _available_encoder(args.model or DEFAULT_MODEL, backend=args.backend),
+                    queries=queries,
                     threshold=args.threshold, cache_dir=embeddings_cache())
     if args.json:
         print(json.dumps(lab.summary(), default=_plain))
@@ -771,14 +787,19 @@ def _drift(args: argparse.Namespace) -> int:
     return 0
 
 
-def _available_encoder(model_id: str, *, backend: str | None = None):
-    from explorer.embedding.encoders import get_spec
-    from explorer.embedding.loading import load_encoder
+def _measuring_backend(command: argparse.ArgumentParser) -> None:
+    from explorer.embedding.encoders import ONNX_INT8, TORCH
 
-    spec = get_spec(model_id)
-    if not spec.available():
-        raise InputError(f"The model {spec.id} is not installed: {spec.install}")
-    return load_encoder(model_id, backend=backend)
+    command.add_argument("--backend", choices=[ONNX_INT8, TORCH],
+                         help=f"what runs the model where it can choose (default {TORCH}, the exact one: an audit "
+                              "measures the model as deployed; maps default to the fast 8-bit one)")
+
+
+def _available_encoder(model_id: str, *, backend: str | None = None):
+    """The model as a measurement takes it (the exact backend unless another is asked for)."""
+    from explorer.embedding.loading import load_for_measuring
+
+    return load_for_measuring(model_id, backend=backend)
 
 
 def _plain(value):

@@ -15,6 +15,7 @@ import pandas as pd
 from explorer.embedding.embed import PRECOMPUTED
 from explorer.embedding.encoders import MODELS, Encoder, TfidfEncoder, backend_of
 from explorer.embedding.loading import load_encoder
+from explorer.embedding.own_models import is_own_model
 from explorer.errors import InputError
 from explorer.ingest.corpus import clean_text
 from explorer.mapping.index import VectorIndex
@@ -121,6 +122,8 @@ def query_encoder(workspace: Workspace, *, load: Callable[..., Encoder] = load_e
     (the app passes its cached loader) with the backend that made the workspace's vectors.
     """
     manifest = workspace.manifest
+    if is_own_model(manifest.config.model_id):
+        return own_query_encoder(manifest.config.model_id, manifest.fingerprint, load)
     fit = workspace.tfidf_fit() if manifest.model == "tfidf-svd" else None
     problem = typed_query_problem(manifest.model, fit_saved=fit is not None)
     if problem:
@@ -128,6 +131,17 @@ def query_encoder(workspace: Workspace, *, load: Callable[..., Encoder] = load_e
     if fit is not None:
         return TfidfEncoder(MODELS["tfidf-svd"], fit, fingerprint=manifest.fingerprint)
     return load(manifest.model, backend=backend_of(manifest.model, manifest.fingerprint))
+
+
+def own_query_encoder(source: str, fingerprint: str, load: Callable[..., Encoder] = load_encoder) -> Encoder:
+    """The user's own model a workspace was built with (its folder, or its server), refused when it is no longer
+    the model that made the workspace's vectors."""
+    encoder = load(source)
+    if encoder.fingerprint != fingerprint:
+        raise InputError(f"The model at {source} is not the one this workspace was built with (its fingerprint is "
+                         f"{encoder.fingerprint}, the workspace's {fingerprint}): it was retrained or the server now "
+                         "serves another model. Build the workspace again to search it by typed text.")
+    return encoder
 
 
 def hits_table(hits: SearchHits, points: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -19,6 +20,7 @@ from explorer.config import BuildConfig
 from explorer.embedding.embed import embed_texts, precomputed_embeddings
 from explorer.embedding.encoders import Encoder
 from explorer.embedding.loading import load_encoder
+from explorer.embedding.own_models import canonical_model_id
 from explorer.embedding.ray_engine import RayConfig
 from explorer.errors import InputError
 from explorer.ingest.chunk import chunk_corpus
@@ -72,6 +74,7 @@ def build_workspace(table: pd.DataFrame, config: BuildConfig, out: Path, *, sour
     """
     out = Path(out)
     check_build_target(out)
+    config = dataclasses.replace(config, model_id=canonical_model_id(config.model_id))
     with build_lock(out, f"{owner} (process {os.getpid()})"):
         provenance = build_provenance(source_file)
         return _build(table, config, out, source=source, vectors=vectors, encoder=encoder, cache_dir=cache_dir,

@@ -36,6 +36,14 @@ def is_own_model(model_id: str) -> bool:
     return model_id.startswith(ENDPOINT_PREFIX) or "/" in model_id or model_id.startswith((".", "~"))
 
 
+def canonical_model_id(model_id: str) -> str:
+    """A folder as its absolute path (so a workspace finds its model again from any working folder); other ids
+    as they are."""
+    if is_own_model(model_id) and not model_id.startswith(ENDPOINT_PREFIX):
+        return str(Path(model_id).expanduser().resolve())
+    return model_id
+
+
 def folder_fingerprint(folder: Path) -> str:
     """sha256 over the folder's weight, config and tokenizer files (their relative paths and bytes)."""
     digest = hashlib.sha256()
@@ -76,7 +84,9 @@ class FolderEncoder(Encoder):
 
     def __init__(self, folder: Path) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
         folder = folder.expanduser().resolve()
         check_model_folder(folder)
         digest = folder_fingerprint(folder)
@@ -85,7 +95,7 @@ class FolderEncoder(Encoder):
         except (OSError, ValueError, KeyError) as error:
             raise InputError(f"The model in '{folder}' cannot be loaded: {error}".splitlines()[0]) from None
         self._model, self.folder = model, folder
-        dim = int(model.get_sentence_embedding_dimension())
+        dim = int(model.get_embedding_dimension())
         limit = int(model.max_seq_length) if model.max_seq_length else None
         self._special = model.tokenizer.num_special_tokens_to_add(pair=False)
         self.spec = ModelSpec(folder.name, f"{folder.name} (your model)", dim, limit, "measured on your machine",
@@ -163,7 +173,7 @@ class EndpointEncoder(Encoder):
                             else f"cannot be reached ({reason})")
                     raise InputError(f"The embeddings server at {self.url} {what}; tried {attempt + 1} "
                                      "times.") from None
-            time.sleep(0.5 * 2 ** attempt)
+            backoff(attempt)
         raise AssertionError("unreachable")
 
     def _vectors(self, payload: bytes, expected: int) -> np.ndarray:
@@ -180,6 +190,11 @@ class EndpointEncoder(Encoder):
             raise InputError(f"The embeddings server at {self.url} now returns {vectors.shape[1]}-d vectors, not "
                              f"the {self.spec.dim}-d it returned before: the served model changed.")
         return vectors
+
+
+def backoff(attempt: int) -> None:
+    """Wait before retrying a server: 0.5, 1 and 2 s."""
+    time.sleep(0.5 * 2 ** attempt)
 
 
 def load_own_model(model_id: str, *, backend: str | None = None) -> Encoder:

@@ -24,6 +24,7 @@ from explorer.audits.pairs import DEFAULT_THRESHOLD as AUDIT_THRESHOLD
 from explorer.audits.pairs import LabelledPairs, PairsAudit, audit_pairs, pair_scores
 from explorer.audits.retrieval import METRICS, RetrievalReport, RetrievalSet, evaluate
 from explorer.embedding.encoders import BACKEND_NAMES, MODELS, Encoder, backend_of
+from explorer.embedding.loading import measured_by
 from explorer.figures import charts as figures
 from explorer.workspace import Workspace, embeddings_cache
 
@@ -88,6 +89,7 @@ def build_report(workspace: Workspace, *, pairs: LabelledPairs | None = None,
         scores = pair_scores(pairs, encoder, cache_dir=embeddings_cache())
         audit = audit_pairs(pairs, scores, model=encoder.spec.id, threshold=audit_threshold)
         data["audit"] = _audit_section(audit, include_texts)
+        data["audit"]["summary"] |= measured_by(encoder)
         figure_list["Calibration: relevant vs irrelevant pairs"] = figures.distributions_figure(
             {"relevant pairs": audit.scores[pairs.relevant], "irrelevant pairs": audit.scores[~pairs.relevant]},
             title=f"Cosine of relevant vs irrelevant pairs ({encoder.spec.id})", x_title="cosine similarity",
@@ -98,6 +100,7 @@ def build_report(workspace: Workspace, *, pairs: LabelledPairs | None = None,
         progress("Evaluating retrieval", 0.8)
         evaluation = evaluate(retrieval_set, encoder, k=RETRIEVAL_K, cache_dir=embeddings_cache())
         data["evaluation"] = _evaluation_section(evaluation, retrieval_set, include_texts)
+        data["evaluation"]["summary"] |= measured_by(encoder)
         figure_list["Retrieval"] = figures.metrics_figure(pd.DataFrame([evaluation.summary()]), METRICS,
                                                           title=f"Retrieval figures ({encoder.spec.id})")
     data["verdict"] = verdict(data)

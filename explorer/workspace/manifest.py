@@ -73,7 +73,8 @@ class Manifest:
             "layout": asdict(config.layout), "cluster": asdict(config.cluster),
             "map_sample": asdict(config.sample), "report": asdict(self.report),
             "report_messages": list(self.notes), "timings": dict(self.timings), "n_clusters": self.n_clusters,
-            "noise_fraction": self.noise_fraction, "provenance": dict(self.provenance), "build_id": self.build_id}
+            "noise_fraction": self.noise_fraction, "provenance": dict(self.provenance), "build_id": self.build_id,
+            "model_source": config.model_id}
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> Manifest:
@@ -84,7 +85,8 @@ class Manifest:
                              f"explorer (format {version}; this one reads up to {FORMAT_VERSION}). Update the "
                              "explorer, or build the workspace again.")
         config = BuildConfig(
-            ingest=config_from_dict(IngestConfig, record["ingest"]), model_id=record["model"],
+            ingest=config_from_dict(IngestConfig, record["ingest"]),
+            model_id=record.get("model_source", record["model"]),
             chunk=config_from_dict(ChunkConfig, record.get("chunk")),
             index=config_from_dict(IndexConfig, record.get("index")),
             layout=config_from_dict(LayoutConfig, record.get("layout")),

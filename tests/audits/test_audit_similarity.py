@@ -132,7 +132,8 @@ def test_cli_audit_json_and_failure_gate(tmp_path, capsys):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert set(summary) == {"model", "n_pairs", "threshold", "auc", "share_relevant_above", "share_irrelevant_above",
-                            "best_threshold", "best_f1", "spearman"}
+                            "best_threshold", "best_f1", "spearman", "backend", "runs_on", "fingerprint"}
+    assert summary["fingerprint"].startswith("tfidf-svd@scikit-learn==")
     assert summary["n_pairs"] == 500 and 0.5 < summary["auc"] <= 1 and summary["spearman"] is not None
     gated = cli(str(sts_pairs_file()), "--model", "tfidf-svd", "--fail-below-auc", "0.999", "--json")
     assert gated.returncode == 1 and json.loads(gated.stdout)["auc"] < 0.999

@@ -111,7 +111,8 @@ def test_cli_eval_json_and_gate(tmp_path, news, capsys):
     result = cli("--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert set(summary) == {"model", "n_queries", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"}
+    assert set(summary) == {"model", "n_queries", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10",
+                            "backend", "runs_on", "fingerprint"}
     assert summary["n_queries"] == 40 and 0 < summary["recall@1"] <= summary["recall@10"] <= 1
     gated = cli("-k", "3", "--fail-below-recall", "1.01", "--json")
     assert gated.returncode == 1 and "recall@3" in gated.stderr
