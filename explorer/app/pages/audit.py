@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer.app.ui import cache
 from explorer.app.ui.safe import md
-from explorer.app.ui.widgets import download_csv, models_to_compare, show_table
+from explorer.app.ui.widgets import download_csv, measured_caption, models_to_compare, show_table
 from explorer.audits.pairs import DEFAULT_THRESHOLD, audit_pairs
 from explorer.build.sample import sts_pairs_file
 from explorer.errors import InputError
@@ -47,6 +47,7 @@ except InputError as error:
     st.stop()
 model_id = models[0]
 result = audits[model_id]
+measured_caption(models)
 pairs, scores = result.pairs, result.scores
 if len(models) > 1:
     st.subheader("Side by side")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.app.ui import cache
 from explorer.app.ui.safe import md
-from explorer.app.ui.widgets import download_csv, model_label, models_to_compare, show_table
+from explorer.app.ui.widgets import download_csv, measured_caption, model_label, models_to_compare, show_table
 from explorer.audits.retrieval import METRICS
 from explorer.build.sample import RETRIEVAL_QUERIES, news_retrieval_example
 from explorer.errors import InputError
@@ -61,6 +61,7 @@ for note in data.notes:
 st.subheader(f"{len(data.query_ids):,} queries over {len(data.doc_ids):,} documents")
 summary = pd.DataFrame([report.summary() for report in reports.values()])
 show_table(summary, column_config={name: st.column_config.NumberColumn(format="%.3f") for name in METRICS})
+measured_caption(models)
 st.plotly_chart(metrics_figure(summary, METRICS, title="Retrieval figures by model"), key="metrics_figure",
                 width="stretch")
 download_csv(summary,

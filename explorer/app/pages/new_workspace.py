@@ -12,6 +12,7 @@ from explorer.build.sample import sample_file
 from explorer.config import BuildConfig
 from explorer.embedding.embed import read_vectors
 from explorer.embedding.encoders import BACKEND_NAMES, DEFAULT_MODEL, MODELS
+from explorer.embedding.loading import check_model_id
 from explorer.errors import InputError
 from explorer.ingest.chunk import ChunkConfig
 from explorer.ingest.corpus import IngestConfig, choose_text_column
@@ -22,6 +23,7 @@ from explorer.workspace import MANIFEST, check_build_target, safe_name, workspac
 
 UPLOAD, SAMPLE = "Upload a file", "Bundled sample (health-news tweets)"
 ROW_NUMBER = "(row number)"
+YOUR_MODEL = "Your model…"
 CANCELLED = "build_cancelled"
 
 st.title("New workspace")
@@ -83,10 +85,24 @@ if use_precomputed:
         st.stop()
     st.caption(f"{vectors.shape[0]:,} vectors of dimension {vectors.shape[1]}.")
 else:
-    model_id = st.selectbox("Embedding model", list(MODELS), format_func=model_label, key="model_id")
-    model_card(MODELS[model_id])
-    if len(MODELS[model_id].backends) > 1:
-        backend = st.selectbox("Runs on", MODELS[model_id].backends, format_func=BACKEND_NAMES.get, key="backend",
+    choice = st.selectbox("Embedding model", [*MODELS, YOUR_MODEL], format_func=model_label, key="model_id")
+    spec = MODELS.get(choice)
+    if choice == YOUR_MODEL:
+        model_id = st.text_input("Your model: a sentence-transformers folder on this machine, or openai:NAME for an "
+                                 "embeddings server at $OPENAI_BASE_URL", key="own_model").strip()
+        if not model_id:
+            st.stop()
+        try:
+            check_model_id(model_id)
+            spec = cache.encoder(model_id).spec
+        except InputError as error:
+            st.error(md(error))
+            st.stop()
+    else:
+        model_id = choice
+    model_card(spec)
+    if len(spec.backends) > 1:
+        backend = st.selectbox("Runs on", spec.backends, format_func=BACKEND_NAMES.get, key="backend",
                                help="ONNX Runtime with 8-bit weights embeds about 3x faster here, with the same "
                                     "quality on STS-B; its vectors differ slightly from PyTorch's, so a workspace "
                                     "keeps the one it was built with.")
@@ -96,7 +112,7 @@ metric = st.selectbox(
     help="Cosine (the default) compares directions only. Dot product also rewards long vectors; euclidean is a "
          "distance (lower = closer). The index records the metric and refuses searches with any other.")
 
-spec = MODELS[model_id]
+spec = MODELS[model_id] if vectors is not None else spec
 chunk_config = ChunkConfig(enabled=False)
 if vectors is None and spec.max_tokens:
     st.subheader("Long documents")
@@ -113,7 +129,7 @@ if vectors is None and spec.max_tokens:
         st.error(md(error))
         st.stop()
 
-state.follow_default("workspace_name", f"{Path(filename).stem}-{model_id if vectors is None else 'vectors'}")
+state.follow_default("workspace_name", f"{Path(filename).stem}-{spec.id if vectors is None else 'vectors'}")
 name = st.text_input("Workspace name", key="workspace_name")
 try:
     config = BuildConfig(IngestConfig(text_column, id_column, tuple(metadata)), model_id=model_id, chunk=chunk_config,

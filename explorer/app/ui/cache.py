@@ -24,9 +24,10 @@ from explorer.audits.pairs import LabelledPairs
 from explorer.audits.retrieval import RetrievalReport, RetrievalSet
 from explorer.build import layout3d, map_repair, pipeline, recluster
 from explorer.config import BuildConfig
+from explorer.embedding import loading
 from explorer.embedding.embed import embed_texts
 from explorer.embedding.encoders import DEFAULT_MODEL, Encoder
-from explorer.embedding.loading import load_encoder
+from explorer.embedding.loading import load_encoder, load_for_measuring
 from explorer.errors import InputError
 from explorer.figures import charts, point_map
 from explorer.ingest.reading import TableRead, read_file, read_table
@@ -43,6 +44,18 @@ from explorer.workspace import Manifest, Workspace, clean_stale_builds, embeddin
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def encoder(model_id: str, backend: str | None = None) -> Encoder:
     return load_encoder(model_id, backend=backend)
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def measuring_encoder(model_id: str) -> Encoder:
+    """The model as the audits and evaluations measure it: the exact backend (PyTorch, fp32) where there is a
+    choice; a folder or a server as it is."""
+    return load_for_measuring(model_id)
+
+
+def measured_by(model_id: str) -> dict[str, str]:
+    """Which model, backend and fingerprint the audit pages measured (they say it under their figures)."""
+    return loading.measured_by(measuring_encoder(model_id))
 
 
 @st.cache_resource
@@ -296,7 +309,8 @@ def scored_pairs(data: bytes, filename: str, model_id: str) -> tuple[LabelledPai
     one) and a second run reads them back in milliseconds."""
     pairs = labelled_pairs(data, filename)
     with embedding_progress("the pairs' texts", model_id) as progress:
-        return pairs, pair_audit.pair_scores(pairs, encoder(model_id), cache_dir=embeddings_cache(), progress=progress)
+        return pairs, pair_audit.pair_scores(pairs, measuring_encoder(model_id), cache_dir=embeddings_cache(),
+                                             progress=progress)
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the corpus and the queries…")
@@ -310,7 +324,7 @@ def retrieval_report(corpus: bytes, corpus_name: str, queries: bytes, queries_na
     from the embeddings cache after the first run, and indexing and searching them takes milliseconds."""
     data = retrieval_set(corpus, corpus_name, queries, queries_name)
     with embedding_progress("the corpus and the queries", model_id) as progress:
-        return data, retrieval.evaluate(data, encoder(model_id), k=k, cache_dir=embeddings_cache(),
+        return data, retrieval.evaluate(data, measuring_encoder(model_id), k=k, cache_dir=embeddings_cache(),
                                         progress=progress)
 
 
@@ -324,13 +338,14 @@ def neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> n
     memoised comparison, so that embedding shows a progress bar; the comparison then reads them from disk."""
     workspace = Workspace.open(Path(path))
     with embedding_progress(f"the workspace's {workspace.manifest.n_points:,} texts", model_id) as progress:
-        embed_texts(workspace.texts(), encoder(model_id), cache_dir=embeddings_cache(), progress=progress)
+        embed_texts(workspace.texts(), measuring_encoder(model_id), cache_dir=embeddings_cache(), progress=progress)
     return _neighbourhood_overlap(path, version, model_id, k)
 
 
 @st.cache_data(max_entries=4, show_spinner="Comparing each point's neighbours under the two models…")
 def _neighbourhood_overlap(path: str, version: float, model_id: str, k: int) -> np.ndarray:
-    return compare.compare_models(Workspace.open(Path(path)), encoder(model_id), k=k, cache_dir=embeddings_cache())
+    return compare.compare_models(Workspace.open(Path(path)), measuring_encoder(model_id), k=k,
+                                  cache_dir=embeddings_cache())
 
 
 @st.cache_resource(max_entries=2, show_spinner="Embedding the 21,000-word vocabulary (first time only)…")

@@ -16,6 +16,7 @@ from explorer.app.ui import cache, state
 from explorer.app.ui.point_map import point_map
 from explorer.app.ui.safe import md
 from explorer.embedding.encoders import DEFAULT_MODEL, MODELS, ModelSpec
+from explorer.embedding.loading import check_model_id
 from explorer.errors import InputError
 from explorer.export import to_safe_csv
 from explorer.figures import charts as figures
@@ -49,7 +50,9 @@ def download_csv(frame: pd.DataFrame, *, label: str, file_name: str, key: str, c
 
 
 def model_label(model_id: str) -> str:
-    spec = MODELS[model_id]
+    spec = MODELS.get(model_id)
+    if spec is None:
+        return model_id if model_id.endswith("…") else f"{model_id} (your model)"
     return spec.label if spec.available() else f"{spec.label} — not installed"
 
 
@@ -120,13 +123,35 @@ def open_workspace_or_stop(title: str) -> OpenWorkspace:
 
 
 def models_to_compare(container, label: str, *, key: str) -> list[str]:
-    """A multiselect of the installed models (the default first); stops the page when none is picked."""
+    """A multiselect of the installed models (the default first), and a field for the user's own model (a
+    sentence-transformers folder, or ``openai:NAME`` for a server at $OPENAI_BASE_URL), added beside them;
+    stops the page when none is picked or the own model cannot be used."""
     available = [model_id for model_id, spec in MODELS.items() if spec.available()]
     models = container.multiselect(label, available, default=[DEFAULT_MODEL], format_func=model_label, key=key)
+    own = container.text_input("Your model (optional): a sentence-transformers folder on this machine, or "
+                               "openai:NAME for an embeddings server at $OPENAI_BASE_URL", key=f"{key} own",
+                               help="Measured on PyTorch as it is (bundled models: their exact backend). Press "
+                                    "Enter.").strip()
+    if own:
+        try:
+            check_model_id(own)
+            cache.measuring_encoder(own)  # a server that does not answer is said here, not inside a figure
+            models = [*models, own]
+        except InputError as error:
+            st.error(md(error))
+            st.stop()
     if not models:
         st.info("Pick at least one model.")
         st.stop()
     return models
+
+
+def measured_caption(model_ids: list[str]) -> None:
+    """Which model, backend and fingerprint each figure on the page was measured with."""
+    # A code span shows its text as it is (no link or image can form in it); a backtick would close it early.
+    lines = [f"{md(measured['model'])} on {md(measured['runs_on'])} (`{measured['fingerprint'].replace('`', '')}`)"
+             for measured in (cache.measured_by(model_id) for model_id in model_ids)]
+    st.caption("Measured with " + "; ".join(lines) + ".")
 
 
 def results_map(data: cache.MapData, path: Path, version: float, *, hits: np.ndarray, origin: np.ndarray | None,
