@@ -1,12 +1,14 @@
 """Similarity: how the corpus's vectors relate: random-pair baseline, nearest neighbours, clusters, anisotropy
 and hubness, raw or centred."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from explorer.app.ui import cache
 from explorer.app.ui.safe import md
-from explorer.app.ui.widgets import download_csv, model_label, open_workspace_or_stop, show_table
+from explorer.app.ui.widgets import download_csv, measured_caption, model_label, open_workspace_or_stop, show_table
 from explorer.embedding.encoders import MODELS
 from explorer.errors import InputError
 from explorer.figures.charts import distributions_figure, map_figure
@@ -57,9 +59,17 @@ st.caption("Embed the same texts with a second model and compare each point's 10
 others = [model_id for model_id, spec in MODELS.items() if spec.available() and model_id != manifest.model]
 compare = st.columns([3, 1])
 other = compare[0].selectbox("Other model", others, format_func=model_label, key="other_model")
+own = compare[0].text_input("Or your model: a sentence-transformers folder, or openai:NAME (a server at "
+                            "$OPENAI_BASE_URL)", key="other_own_model").strip()
+other = own or other
 if compare[1].button("Compare", key="compare_models") or st.session_state.get("compared_with") == other:
     st.session_state["compared_with"] = other
-    overlap = cache.neighbourhood_overlap(str(path), version, other, 10)
+    try:
+        overlap = cache.neighbourhood_overlap(str(path), version, other, 10)
+    except InputError as error:
+        st.error(md(error))
+        st.stop()
+    measured_caption([other])
     data = opened.data
     st.metric(f"Mean share of the 10 nearest neighbours kept by {other}", f"{overlap.mean():.0%}")
     change = pd.Series(1.0 - overlap, name="neighbourhood change")
@@ -71,4 +81,4 @@ if compare[1].button("Compare", key="compare_models") or st.session_state.get("c
     show_table(changed.head(50))
     download_csv(changed,
                  label="Download every point's overlap (CSV)",
-                 file_name=f"{manifest.name}-vs-{other}.csv", key="download_overlap")
+                 file_name=f"{manifest.name}-vs-{Path(other).name}.csv", key="download_overlap")
