@@ -245,6 +245,13 @@ def _parser() -> argparse.ArgumentParser:
     drift.add_argument("--top", type=int, default=20, help="most novel documents listed (default 20)")
     drift.set_defaults(handler=_drift)
 
+    topics = commands.add_parser("topics", help="a workspace's topic tree: the topics of one level (0 = the top), "
+                                                "their names, sizes and parents, and each point's topic")
+    topics.add_argument("workspace", type=Path)
+    topics.add_argument("--level", type=int, default=0, help="0 (the top, default) to the finest (the clusters)")
+    topics.add_argument("--json", action="store_true")
+    topics.set_defaults(handler=_topics)
+
     mcp = commands.add_parser("mcp", help="serve workspaces read-only to a coding agent (Model Context Protocol, "
                                           "stdio): search, neighbours, clusters, duplicates, outliers, audits")
     mcp.add_argument("workspace", type=Path, nargs="+")
@@ -358,6 +365,26 @@ def _app(args: argparse.Namespace) -> int:
         return subprocess.call(command)
     except KeyboardInterrupt:
         return 0
+
+
+def _topics(args: argparse.Namespace) -> int:
+    from explorer.workspace import Workspace
+
+    tree = Workspace.open(args.workspace).topics()
+    if tree is None:
+        raise InputError("This workspace was built before topic trees were made: re-cluster it (explorer recluster) "
+                         "or build it again.")
+    if not 0 <= args.level < tree.n_levels:
+        raise InputError(f"--level must be between 0 and {tree.n_levels - 1} (this tree has {tree.n_levels} levels).")
+    table = tree.table(args.level)
+    if args.json:
+        print(json.dumps({"level": args.level, "n_levels": tree.n_levels, "topics": table,
+                          "labels": tree.labels[args.level].tolist()}))
+        return 0
+    for row in table:
+        parent = f"  (in: {tree.name(args.level - 1, row['parent'])})" if args.level else ""
+        print(f"{row['topic']:>4}  {row['size']:>8,}  {row['name']}{parent}")
+    return 0
 
 
 def _mcp(args: argparse.Namespace) -> int:

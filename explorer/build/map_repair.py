@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.build.recluster import Reclustering, write_clusters_unlocked
-from explorer.mapping.building import StageProgress, cluster_and_label, layout_requests, layouts_again
-from explorer.mapping.keywords import document_terms
+from explorer.build.recluster import clusters_and_topics, write_clusters_unlocked
+from explorer.mapping.building import StageProgress, layout_requests, layouts_again
 from explorer.workspace import Workspace, editing, files
 from explorer.workspace.writer import write_layout
 
@@ -40,10 +39,9 @@ def rebuild_map(workspace: Workspace, *, progress: StageProgress | None = None) 
     display, points = layouts_again(workspace.embeddings(), workspace.knn, requests, fitted=fitted,
                                     index_config=config.index, progress=progress)
     progress("Clustering (HDBSCAN) and labelling", 0.0)
-    clustering, keywords = cluster_and_label(document_terms(workspace.texts()), points, config.cluster,
-                                             fitted=fitted)
+    result = clusters_and_topics(workspace, points, config.cluster)
     with editing(workspace, "a rebuild of the map"):
         write_layout(workspace.path, display, config.layout)
         write_layout(workspace.path, points, requests[1][1])
-        write_clusters_unlocked(workspace, Reclustering(clustering, keywords, config.cluster))
+        write_clusters_unlocked(workspace, result)
     progress("Clustering (HDBSCAN) and labelling", 1.0)

@@ -28,10 +28,10 @@ from explorer.ingest.corpus import IngestConfig, build_corpus, build_ids
 from explorer.ingest.limits import check_points
 from explorer.ingest.provenance import SourceFile, build_provenance
 from explorer.mapping.building import MapBuild, StageProgress, build_map, distinct_count, start_warm_up
-from explorer.mapping.cluster import check_cluster_config
+from explorer.mapping.cluster import check_cluster_config, scaled_to_size
 from explorer.mapping.index import index_recall
 from explorer.mapping.reduce import MIN_POINTS
-from explorer.mapping.sampled import sample_note
+from explorer.mapping.sampled import fitted_rows, sample_note
 from explorer.types import CHUNK, ID, Corpus, Embeddings, IngestReport
 from explorer.workspace import (
     Manifest,
@@ -117,13 +117,20 @@ def _build(table: pd.DataFrame, config: BuildConfig, out: Path, *, source: str, 
                 embeddings = embed_texts(corpus.texts, encoder, cache_dir=cache_dir or embeddings_cache(),
                                          progress=counted)
         timings["embed"] = time.perf_counter() - clock
+        fitted = fitted_rows(len(corpus), config.sample)
+        chosen = config.cluster
+        config = dataclasses.replace(config, cluster=scaled_to_size(
+            chosen, len(corpus) if fitted is None else len(fitted)))
+        scaled = ([] if config.cluster == chosen else [
+            f"Minimum cluster size {config.cluster.min_cluster_size} (the default grows with the points clustered: "
+            "one in a thousand above 15,000, so the finest level stays readable); re-cluster to change it."])
         building = building_folder(out)
         try:
             built = _write_map(building, corpus, embeddings, config, timings, progress)
             if vectors is None and encoder.fit is not None:
                 writer.write_tfidf_fit(building, encoder.fit)
             notes = report.messages() + _size_notes(len(corpus), distinct_count(embeddings.vectors), config)
-            notes += [note for note in [sample_note(len(corpus), built.fitted)] if note] + ray_notes
+            notes += [note for note in [sample_note(len(corpus), built.fitted)] if note] + ray_notes + scaled
             writer.write_manifest(building, _manifest(out.name, source, config, corpus, report, built, notes,
                                                       timings, provenance))
             swap_into_place(building, out)
@@ -174,6 +181,7 @@ def _write_map(folder: Path, corpus: Corpus, embeddings: Embeddings, config: Bui
     writer.write_layout(folder, built.display, config.layout)
     writer.write_layout(folder, built.points, built.cluster_layout)
     writer.write_clusters(folder, built.clustering, built.keywords, config.cluster)
+    writer.write_topics(folder, built.topics)
     if built.fitted is not None:
         writer.write_map_sample(folder, built.fitted, len(corpus))
     progress("Flagging near-duplicates and outliers", 0.0)

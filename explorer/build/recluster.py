@@ -13,9 +13,10 @@ from explorer.build.flags import save_flags
 from explorer.mapping.building import cluster_and_label
 from explorer.mapping.cluster import ClusterConfig, cluster_points
 from explorer.mapping.keywords import document_terms
+from explorer.mapping.topics import TopicTree, topic_tree
 from explorer.types import Clustering, ClusterKeywords
 from explorer.workspace import Workspace, editing
-from explorer.workspace.writer import write_clusters, write_manifest
+from explorer.workspace.writer import write_clusters, write_manifest, write_topics
 
 EDITOR = "a re-clustering"
 
@@ -27,14 +28,21 @@ class Reclustering:
     clustering: Clustering
     keywords: ClusterKeywords
     config: ClusterConfig
+    topics: TopicTree
 
 
 def compute_clusters(workspace: Workspace, config: ClusterConfig) -> Reclustering:
-    """HDBSCAN on the saved 5-D layout (on the map's sample, the other points assigned, when it was fitted on one)
-    and keywords for its clusters; nothing is written."""
-    clustering, keywords = cluster_and_label(document_terms(workspace.texts()), workspace.layout(5), config,
-                                             fitted=workspace.map_sample())
-    return Reclustering(clustering, keywords, config)
+    """HDBSCAN on the saved 5-D layout (on the map's sample, the other points assigned, when it was fitted on one),
+    keywords for its clusters and their topic tree; nothing is written."""
+    return clusters_and_topics(workspace, workspace.layout(5), config)
+
+
+def clusters_and_topics(workspace: Workspace, points_5d: np.ndarray, config: ClusterConfig) -> Reclustering:
+    """The clusters of ``points_5d`` (the workspace's clustering layout, saved or new), their keywords and topics."""
+    terms = document_terms(workspace.texts())
+    clustering, keywords = cluster_and_label(terms, points_5d, config, fitted=workspace.map_sample())
+    return Reclustering(clustering, keywords, config,
+                        topic_tree(clustering.labels, points_5d, workspace.knn().indices, terms))
 
 
 def save_clusters(workspace: Workspace, result: Reclustering, *, owner: str = EDITOR) -> None:
@@ -48,6 +56,7 @@ def save_clusters(workspace: Workspace, result: Reclustering, *, owner: str = ED
 def write_clusters_unlocked(workspace: Workspace, result: Reclustering) -> None:
     """The writes of :func:`save_clusters`, for a caller that already holds the workspace's lock."""
     write_clusters(workspace.path, result.clustering, result.keywords, result.config)
+    write_topics(workspace.path, result.topics)
     _refresh_outlier_flags(workspace, result.clustering.outlier_scores)
     write_manifest(workspace.path, workspace.manifest.with_clustering(
         result.config, n_clusters=result.clustering.n_clusters, noise_fraction=result.clustering.noise_fraction))

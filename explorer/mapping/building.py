@@ -28,6 +28,7 @@ from explorer.mapping.reduce import (
     small_layout,
 )
 from explorer.mapping.sampled import SampleConfig, cluster_with_sample, fitted_rows, placed_rows
+from explorer.mapping.topics import TopicTree, topic_tree
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class MapBuild:
         fitted: (s,) the rows the layouts and HDBSCAN were fitted on when they were fitted on a sample
             (``explorer.mapping.sampled``), else None.
         requests: the layouts computed and the UMAP settings chosen for each: (2, display), (5, clustering).
+        topics: the clusters' topic tree (``explorer.mapping.topics``).
     """
 
     index: VectorIndex
@@ -75,6 +77,7 @@ class MapBuild:
     timings: dict[str, float]
     fitted: np.ndarray | None = None
     requests: list[tuple[int, LayoutConfig]] | None = None
+    topics: TopicTree | None = None
 
     @property
     def cluster_layout(self) -> LayoutConfig:
@@ -117,7 +120,10 @@ def build_map(texts: list[str], embeddings: Embeddings, config: MapConfig = MapC
         timings["terms_wait"] = time.perf_counter() - clock
     progress("Clustering (HDBSCAN) and labelling", 0.0)
     clustering, keywords = cluster_and_label(terms, points, config.cluster, timings, fitted=fitted)
-    return MapBuild(index, knn, display, points, clustering, keywords, timings, fitted, requests)
+    clock = time.perf_counter()
+    topics = topic_tree(clustering.labels, points, knn.indices, terms)
+    timings["topics"] = time.perf_counter() - clock
+    return MapBuild(index, knn, display, points, clustering, keywords, timings, fitted, requests, topics)
 
 
 def _index_and_graph(embeddings: Embeddings, config: IndexConfig, progress: StageProgress,

@@ -9,7 +9,7 @@ compare them with. GLOSH outlier scores come from the condensed tree, computed h
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,6 +45,20 @@ class ClusterConfig:
             raise InputError("min_samples must be at least 1.")
         if self.selection not in SELECTIONS:
             raise InputError(f"Cluster selection must be one of {', '.join(SELECTIONS)}, not '{self.selection}'.")
+
+
+SCALE_FROM = 15_000
+"""Above this many points fitted, the default minimum cluster size grows with them (:func:`scaled_to_size`)."""
+
+
+def scaled_to_size(config: ClusterConfig, n_fitted: int) -> ClusterConfig:
+    """The default settings made for ``n_fitted`` points: above :data:`SCALE_FROM`, a minimum cluster size of one
+    in a thousand points, so the finest level holds at most about a thousand clusters whatever the corpus size (a
+    quarter-million-text map found 1,693 clusters at 15) and the topic tree's top level reads without a sweep.
+    Settings the user chose are kept."""
+    if config != ClusterConfig() or n_fitted <= SCALE_FROM:
+        return config
+    return replace(config, min_cluster_size=round(n_fitted / 1000))
 
 
 def cluster_points(points: np.ndarray, config: ClusterConfig = ClusterConfig()) -> Clustering:

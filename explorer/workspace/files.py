@@ -10,6 +10,9 @@ Format 2 (this one)::
     layout_2d.npy, layout_5d.npy, layout_3d.npy (on demand), each + layout_Nd.json
     clusters.parquet + clusters.json   labels, probabilities, GLOSH scores; the HDBSCAN parameters
     keywords.json                      each cluster's keywords (a JSON artifact carries its own record)
+    topics.parquet + topics.json       each point's topic at every level of the topic tree (level_0 the top,
+                                       the last the clusters), weak (held by its neighbours' vote); the levels'
+                                       topics, names, keywords and parents (rebuilt with every clustering)
     map_sample.npy + map_sample.json   rows the layouts and clusters were fitted on (only above the full-map limit)
     flags.parquet + flags.json         near-duplicate groups and decisions, outlier scores and rank
     tfidf_vocabulary.json, tfidf_idf.npy + .json, tfidf_components.npy + .json   TF-IDF + SVD fit (tfidf-svd)
@@ -31,6 +34,7 @@ CLUSTERS = "clusters.parquet"
 KEYWORDS = "keywords.json"
 FORMAT1_KEYWORDS = "clusters.json"
 FLAGS = "flags.parquet"
+TOPICS = "topics.parquet"
 MAP_SAMPLE = "map_sample.npy"
 TFIDF_VOCABULARY = "tfidf_vocabulary.json"
 TFIDF_IDF = "tfidf_idf.npy"

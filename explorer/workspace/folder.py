@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from explorer.embedding.encoders import TfidfFit
 from explorer.errors import InputError
 from explorer.mapping.cluster import ClusterConfig
 from explorer.mapping.index import VectorIndex
+from explorer.mapping.topics import TopicTree
 from explorer.types import Clustering, ClusterKeywords, Embeddings, Neighbors
 from explorer.workspace import files
 from explorer.workspace.manifest import Manifest
@@ -35,6 +37,27 @@ class SavedFlags:
     table: pd.DataFrame
     threshold: float
     k: int
+
+
+def _same_build(read):
+    """Check, after an artifact is read, that the folder still holds the build the workspace was opened on: a
+    rebuild swapped in meanwhile would mix two builds' files (refused in one line, never a traceback later)."""
+    @functools.wraps(read)
+    def checked(workspace: Workspace, *args, **kwargs):
+        try:
+            value = read(workspace, *args, **kwargs)
+        except FileNotFoundError:
+            _check_build(workspace)  # the file went with a rebuild's swap: say that, not which file is missing
+            raise
+        _check_build(workspace)
+        return value
+    return checked
+
+
+def _check_build(workspace: Workspace) -> None:
+    if workspace.build_id and workspace.manifest.build_id != workspace.build_id:
+        raise InputError(f"The workspace '{workspace.path.name}' was built again while it was being read; open it "
+                         "again.")
 
 
 @dataclass(frozen=True)
@@ -68,17 +91,20 @@ class Workspace:
     def manifest(self) -> Manifest:
         return Manifest.from_json(store.load_json(self.path / files.MANIFEST))
 
+    @_same_build
     def points(self) -> pd.DataFrame:
         return store.load_frame(self.path / files.POINTS)
 
     def texts(self) -> list[str]:
         return self.points()["text"].tolist()
 
+    @_same_build
     def embeddings(self) -> Embeddings:
         meta = store.load_sidecar(self.path / files.EMBEDDINGS)
         return Embeddings(store.load_array(self.path / files.EMBEDDINGS), meta["model"], meta["fingerprint"],
                           meta["normalized"])
 
+    @_same_build
     def index(self) -> VectorIndex:
         return VectorIndex.read(self.path / files.INDEX, store.load_sidecar(self.path / files.INDEX))
 
@@ -87,20 +113,24 @@ class Workspace:
         index, or one built before it was measured)."""
         return store.load_sidecar(self.path / files.INDEX).get("recall_at_10")
 
+    @_same_build
     def knn(self) -> Neighbors:
         meta = store.load_sidecar(self.path / files.KNN_INDICES)
         return Neighbors(store.load_array(self.path / files.KNN_INDICES),
                          store.load_array(self.path / files.KNN_SCORES), meta["metric"])
 
+    @_same_build
     def layout(self, n_components: int) -> np.ndarray | None:
         path = self.path / files.layout(n_components)
         return store.load_array(path) if path.exists() else None
 
+    @_same_build
     def map_sample(self) -> np.ndarray | None:
         """(s,) the rows the layouts and clusters were fitted on, or None when they were fitted on every point."""
         path = self.path / files.MAP_SAMPLE
         return store.load_array(path) if path.exists() else None
 
+    @_same_build
     def clustering(self) -> SavedClustering:
         frame = store.load_frame(self.path / files.CLUSTERS)
         keywords_file = self.path / files.KEYWORDS
@@ -112,6 +142,20 @@ class Workspace:
         return SavedClustering(clustering, ClusterKeywords({int(k): v for k, v in record["keywords"].items()}),
                                config_from_dict(ClusterConfig, record["config"]))
 
+    @_same_build
+    def topics(self) -> TopicTree | None:
+        """The topic tree (None for workspaces built before it was made)."""
+        path = self.path / files.TOPICS
+        if not path.exists():
+            return None
+        frame, record = store.load_frame(path), store.load_sidecar(path)
+        levels = record["levels"]
+        return TopicTree(np.stack([frame[f"level_{level}"].to_numpy(np.int64) for level in range(len(levels))]),
+                         frame["weak"].to_numpy(bool),
+                         [np.array([row["parent"] for row in rows], np.int64) for rows in levels],
+                         [[list(row["keywords"]) for row in rows] for rows in levels])
+
+    @_same_build
     def flags(self) -> SavedFlags | None:
         """Duplicate and outlier flags per point, or None for workspaces without them."""
         path = self.path / files.FLAGS
@@ -120,6 +164,7 @@ class Workspace:
         record = store.load_sidecar(path)
         return SavedFlags(store.load_frame(path), float(record["threshold"]), int(record["k"]))
 
+    @_same_build
     def tfidf_fit(self) -> TfidfFit | None:
         """The TF-IDF + SVD fit of a ``tfidf-svd`` workspace (None for other models)."""
         if not (self.path / files.TFIDF_COMPONENTS).exists():
@@ -139,7 +184,7 @@ class Workspace:
 
 
 ROWS_PER_POINT = (files.POINTS, files.EMBEDDINGS, files.KNN_INDICES, files.KNN_SCORES, files.layout(2),
-                  files.layout(5), files.layout(3), files.CLUSTERS, files.FLAGS)
+                  files.layout(5), files.layout(3), files.CLUSTERS, files.FLAGS, files.TOPICS)
 """The artifacts with one row per point: a workspace whose files disagree on the count was torn by a write."""
 
 

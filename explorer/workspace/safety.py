@@ -57,14 +57,40 @@ def building_folder(out: Path) -> Path:
 
 
 def swap_into_place(building: Path, out: Path) -> None:
-    """Replace the workspace ``out`` by the freshly built folder; the old one is removed only after the swap."""
+    """Replace the workspace ``out`` by the freshly built folder; the old one is removed only after the swap.
+
+    Where the system can (Linux's renameat2), the two folders are exchanged in one atomic step: a reader never finds
+    the workspace missing, and a crash at any moment leaves one complete workspace in place (the other, in the
+    hidden building folder, is cleaned as a stale build)."""
     check_build_target(out)
+    if out.exists() and _exchange(building, out):
+        shutil.rmtree(building, ignore_errors=True)
+        return
     previous = out.with_name(f".{out.name}.previous")
     shutil.rmtree(previous, ignore_errors=True)
     if out.exists():
         out.rename(previous)
     building.rename(out)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders atomically (renameat2 with RENAME_EXCHANGE); False where the system offers no such call."""
+    import ctypes
+    import ctypes.util
+    import errno
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if not hasattr(libc, "renameat2"):
+        return False
+    at_current_folder, rename_exchange = -100, 2
+    if libc.renameat2(at_current_folder, os.fsencode(first), at_current_folder, os.fsencode(second),
+                      rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM):  # the file system or kernel cannot exchange
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def clean_stale_builds(root: Path | None = None) -> list[str]:

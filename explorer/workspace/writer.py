@@ -14,6 +14,7 @@ from explorer.embedding.encoders import TfidfFit
 from explorer.mapping.cluster import ClusterConfig
 from explorer.mapping.index import RECALL_QUERIES, VectorIndex
 from explorer.mapping.reduce import LayoutConfig
+from explorer.mapping.topics import TopicTree
 from explorer.types import Clustering, ClusterKeywords, Corpus, Embeddings, Neighbors
 from explorer.workspace import files
 from explorer.workspace.manifest import Manifest
@@ -60,6 +61,14 @@ def write_clusters(folder: Path, clustering: Clustering, keywords: ClusterKeywor
         noise_fraction=clustering.noise_fraction))
     store.save_json(folder / files.KEYWORDS, store.sidecar(
         "label", upstream=[files.CLUSTERS, files.POINTS], config=asdict(config), keywords=keywords.keywords))
+
+
+def write_topics(folder: Path, tree: TopicTree) -> None:
+    """Each point's topic at every level (and whether its neighbours' vote placed it); the tree in the sidecar."""
+    frame = pd.DataFrame({f"level_{level}": tree.labels[level] for level in range(tree.n_levels)})
+    frame["weak"] = tree.weak
+    store.save_frame(folder / files.TOPICS, frame, store.sidecar(
+        "topics", upstream=[files.CLUSTERS, files.KNN_INDICES, files.POINTS], **tree.record()))
 
 
 def write_map_sample(folder: Path, fitted: np.ndarray, n_points: int) -> None:

@@ -1,0 +1,100 @@
+"""The topic tree on real tweets: levels that nest, a readable top, every point placed above the finest level,
+names among siblings, saved with the workspace and rebuilt by re-clustering; the scaling default for big maps."""
+
+import json
+
+import numpy as np
+import pytest
+
+from explorer.mapping.cluster import ClusterConfig, scaled_to_size
+from explorer.mapping.keywords import document_terms
+from explorer.mapping.topics import level_sizes, topic_tree
+
+from ..cli import run_cli
+
+
+@pytest.fixture(scope="module")
+def tree(small_workspace):
+    saved = small_workspace.clustering().clustering
+    return topic_tree(saved.labels, small_workspace.layout(5), small_workspace.knn().indices,
+                      document_terms(small_workspace.texts()))
+
+
+def test_level_sizes_give_a_readable_top_whatever_the_number_of_clusters():
+    assert level_sizes(5) == [5]
+    for n_clusters in (12, 42, 300, 1693, 20_000):
+        sizes = level_sizes(n_clusters)
+        assert 8 <= sizes[0] <= 40 and sizes[-1] == n_clusters and sizes == sorted(sizes)
+
+
+def test_levels_nest_every_point_is_placed_above_the_finest_and_noise_is_weak(tree, small_workspace):
+    labels = small_workspace.clustering().clustering.labels
+    finest = tree.labels[-1]
+    np.testing.assert_array_equal(finest, labels)  # the finest level is the clustering
+    np.testing.assert_array_equal(finest < 0, labels < 0)
+    np.testing.assert_array_equal(tree.weak, labels < 0)
+    for level in range(tree.n_levels - 1):
+        assert (tree.labels[level] >= 0).mean() >= 0.95
+        clustered = finest >= 0
+        # Nesting: every finest cluster sits inside exactly one topic of each coarser level.
+        for cluster in np.unique(finest[clustered]):
+            assert len(np.unique(tree.labels[level][finest == cluster])) == 1
+    for level in range(1, tree.n_levels):
+        children = tree.labels[level][finest >= 0]
+        parents = tree.labels[level - 1][finest >= 0]
+        np.testing.assert_array_equal(tree.parents[level][children], parents)
+
+
+def test_noise_joins_the_topic_most_of_its_neighbours_hold(tree, small_workspace):
+    knn = small_workspace.knn().indices[:, :15]
+    top = tree.labels[0]
+    for row in np.flatnonzero(tree.weak)[:40]:
+        held = top[knn[row]]
+        held = held[(held >= 0) & ~tree.weak[knn[row]]]
+        if len(held):
+            values, counts = np.unique(held, return_counts=True)
+            assert counts[values == top[row]].sum() >= 1
+
+
+def test_topics_are_numbered_by_size_and_named_apart_from_their_parent(tree):
+    for level in range(tree.n_levels - 1):  # the finest level keeps HDBSCAN's cluster ids
+        sizes = [row["size"] for row in tree.table(level)]
+        assert sizes == sorted(sizes, reverse=True) and all(row["name"] for row in tree.table(level))
+    for level in range(1, tree.n_levels):
+        for row in tree.table(level):
+            parent_words = set(tree.keywords[level - 1][row["parent"]][:3])
+            assert not parent_words & set(tree.keywords[level][row["topic"]][:3])
+            assert tree.path(level, row["topic"]).startswith(tree.name(level - 1, row["parent"]) + " › ")
+
+
+def test_the_tree_is_saved_with_the_workspace_and_printed_by_the_cli(small_workspace, tree, capsys):
+    saved = small_workspace.topics()
+    np.testing.assert_array_equal(saved.labels, tree.labels)
+    assert saved.record() == tree.record()
+    ran = run_cli(capsys, "topics", small_workspace.path, "--level", "1", "--json")
+    printed = json.loads(ran.stdout)
+    assert printed["level"] == 1 and printed["n_levels"] == tree.n_levels
+    assert printed["topics"] == tree.table(1) and printed["labels"] == tree.labels[1].tolist()
+    assert run_cli(capsys, "topics", small_workspace.path, "--level", "9").returncode == 2
+
+
+def test_reclustering_rebuilds_the_tree(tweets, tmp_path):
+    from explorer.build.pipeline import build_workspace
+    from explorer.build.recluster import recluster
+    from explorer.config import BuildConfig
+    from explorer.ingest.corpus import IngestConfig
+
+    from ..conftest import _replayed_minilm
+
+    workspace = build_workspace(tweets.head(400), BuildConfig(IngestConfig("text", "tweet_id")), tmp_path / "w",
+                                source="t", encoder=_replayed_minilm())
+    recluster(workspace, ClusterConfig(6, 3, "leaf"))
+    again = workspace.reopened()
+    np.testing.assert_array_equal(again.topics().labels[-1] >= 0, again.clustering().clustering.labels >= 0)
+    assert again.topics().labels.shape[1] == 400
+
+
+def test_the_default_minimum_cluster_size_grows_with_big_maps_only():
+    assert scaled_to_size(ClusterConfig(), 3_000) == ClusterConfig()
+    assert scaled_to_size(ClusterConfig(), 100_000).min_cluster_size == 100
+    assert scaled_to_size(ClusterConfig(min_cluster_size=30), 100_000).min_cluster_size == 30  # the user's choice
