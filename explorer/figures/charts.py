@@ -87,7 +87,8 @@ def on_a_scale(colour: pd.Series, keywords: ClusterKeywords | None) -> bool:
 def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, title: str,
                keywords: ClusterKeywords | None = None, rows: np.ndarray | None = None,
                continuous: bool | None = None, on_map_labels: bool = True,
-               highlight: list[str] | None = None, density: bool = False) -> go.Figure:
+               highlight: list[str] | None = None, density: bool = False,
+               colours: dict[str, str] | None = None) -> go.Figure:
     """Scatter of the map: one trace per category (clusters, metadata) or one colour scale (numbers), each point
     with its hover label and its row (for :func:`selected_rows`).
 
@@ -102,6 +103,7 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
             MAX_CATEGORIES most common, the rest pooled as "(other)").
         density: shade the map by how many points lie in each cell, counted over every point of ``coords``
             (not only the drawn sample), under the points (2-D only).
+        colours: a colour per legend name (topics: :func:`topic_colours`), else the palette in legend order.
     """
     every = np.arange(len(coords)) if rows is None else rows
     rows = drawn_rows(len(coords)) if rows is None else rows
@@ -120,7 +122,8 @@ def map_figure(coords: np.ndarray, hover: np.ndarray, colour: pd.Series, *, titl
     else:
         for position, (name, members) in enumerate(_categories(values, keywords, highlight)):
             trace = _trace(coords[rows[members]], rows[members], hover[members],
-                           name=html.escape(name, quote=False), marker={"color": category_colour(name, position)})
+                           name=html.escape(name, quote=False),
+                           marker={"color": (colours or {}).get(name) or category_colour(name, position)})
             trace.legendrank = 1000 + position
             figure.add_trace(trace)
     figure.update_layout(title={"text": html.escape(title, quote=False)}, height=640,
@@ -298,6 +301,22 @@ def _categories(values: np.ndarray, keywords: ClusterKeywords | None,
     order = np.argsort(codes, kind="stable")
     members = np.split(order, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])
     return list(zip(names, members))
+
+
+def topic_colours(top_of: np.ndarray, names: list[str]) -> dict[str, str]:
+    """A colour per topic, by legend name: each top-level topic its own hue (hues a golden angle apart, so no two
+    top topics share one), its descendants shades of that hue, lighter down their size order."""
+    import colorsys
+
+    colours = {}
+    for top in np.unique(top_of[top_of >= 0]):
+        members = np.flatnonzero(top_of == top)
+        hue = (float(top) * 137.508) % 360 / 360
+        for rank, topic in enumerate(members):
+            lightness = 0.38 + 0.32 * rank / max(len(members) - 1, 1)
+            red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.65)
+            colours[names[topic]] = f"#{int(red * 255):02x}{int(green * 255):02x}{int(blue * 255):02x}"
+    return colours
 
 
 def category_colour(name: str, position: int) -> str:

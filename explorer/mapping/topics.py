@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.mapping.keywords import DocumentTerms, cluster_keywords
+from explorer.types import ClusterKeywords
 
 TOP_LEVEL = (8, 40)
 """The top level holds between these many topics (fewer only when there are fewer clusters)."""
@@ -62,11 +63,28 @@ class TopicTree:
             names.insert(0, self.name(level, topic))
         return " › ".join(names)
 
+    def paths(self, level: int) -> np.ndarray:
+        """(n,) object: each point's topic path at ``level`` (``parent › child``), "Unclustered" where none."""
+        named = np.array([self.path(level, topic) for topic in range(len(self.keywords[level]))] + ["Unclustered"],
+                         dtype=object)
+        return named[np.where(self.labels[level] >= 0, self.labels[level], len(self.keywords[level]))]
+
     def table(self, level: int) -> list[dict]:
         """One record per topic of ``level``: topic, name, size (points, weakly held ones included), parent."""
         sizes = np.bincount(self.labels[level][self.labels[level] >= 0], minlength=len(self.keywords[level]))
         return [{"topic": topic, "name": self.name(level, topic), "size": int(sizes[topic]),
                  "parent": int(self.parents[level][topic])} for topic in range(len(self.keywords[level]))]
+
+    def top_ancestor(self, level: int) -> np.ndarray:
+        """(t,) the top-level topic holding each topic of ``level``."""
+        ancestor = np.arange(len(self.keywords[level]))
+        for current in range(level, 0, -1):
+            ancestor = np.where(ancestor >= 0, self.parents[current][np.maximum(ancestor, 0)], -1)
+        return ancestor
+
+    def level_keywords(self, level: int) -> ClusterKeywords:
+        """The level's topics as cluster keywords (its names on the map and in the legend)."""
+        return ClusterKeywords({topic: words for topic, words in enumerate(self.keywords[level])})
 
     def record(self) -> dict:
         """The JSON record saved beside the labels (every level's topics, names, keywords and parents)."""

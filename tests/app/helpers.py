@@ -12,9 +12,12 @@ TIMEOUT = 180
 
 
 
-def _map_page(workspace_path) -> AppTest:
+def _map_page(workspace_path, *, colour_by: str | None = "Cluster") -> AppTest:
+    """The Map page on a workspace, coloured by ``colour_by`` (None: the page's default, the top topics)."""
     at = AppTest.from_file(str(PAGES / "map.py"), default_timeout=TIMEOUT)
     at.session_state[WORKSPACE] = str(workspace_path)
+    if colour_by is not None:
+        at.session_state["colour_by"] = colour_by
     return at.run()
 
 

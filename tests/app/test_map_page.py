@@ -237,3 +237,21 @@ def test_the_maps_data_is_one_read_only_object_for_every_rerun(small_workspace):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0
     np.testing.assert_array_equal(first.clustering.labels, small_workspace.clustering().clustering.labels)
+
+
+def test_the_map_opens_on_the_top_topics_each_its_own_hue_and_lists_each_points_topic_path(small_workspace):
+    from explorer.figures.charts import NOISE_COLOUR
+
+    at = _map_page(small_workspace.path, colour_by=None)
+    assert not at.exception
+    tree = small_workspace.topics()
+    assert at.selectbox(key="colour_by").value.startswith("Topic, level 1")
+    traces = [trace for trace in _plotly_figures(at)[0]["data"] if trace["name"] != "cluster labels"]
+    top = tree.level_keywords(0)
+    assert [trace["name"] for trace in traces] == [top.name(t) for t in range(len(tree.keywords[0]))]
+    colours = [trace["marker"]["color"] for trace in traces]
+    assert len(set(colours)) == len(colours) and NOISE_COLOUR not in colours  # every point placed, hues apart
+    at.selectbox(key="colour_by").select("Cluster").run()
+    cluster_traces = [trace for trace in _plotly_figures(at)[0]["data"] if trace["name"] not in ("cluster labels",
+                                                                                                 "Unclustered")]
+    assert len({trace["marker"]["color"] for trace in cluster_traces}) == len(cluster_traces)  # shades, no repeats

@@ -67,6 +67,14 @@ def test_topics_are_numbered_by_size_and_named_apart_from_their_parent(tree):
             assert tree.path(level, row["topic"]).startswith(tree.name(level - 1, row["parent"]) + " › ")
 
 
+def test_each_points_topic_path_names_its_ancestors(tree):
+    level = tree.n_levels - 2
+    paths = tree.paths(level)
+    for row in (0, 5, 17):
+        topic = tree.labels[level][row]
+        assert paths[row] == tree.path(level, topic) and paths[row].count(" › ") == level
+
+
 def test_the_tree_is_saved_with_the_workspace_and_printed_by_the_cli(small_workspace, tree, capsys):
     saved = small_workspace.topics()
     np.testing.assert_array_equal(saved.labels, tree.labels)

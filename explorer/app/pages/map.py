@@ -21,6 +21,7 @@ from explorer.figures.charts import (
     OTHER_VALUES,
     map_figure,
     selected_rows,
+    topic_colours,
 )
 from explorer.figures.linked import column_chart
 from explorer.figures.point_map import MAX_POINTS, point_map_data
@@ -83,7 +84,12 @@ if own is not None:
 controls = st.columns([2, 1, 1, 1])
 metadata = [column for column in data.points.columns if column not in ("id", "chunk", "text")]
 flag_options = [DUPLICATE_GROUP, DECISION, COMBINED] if data.flags is not None else []
-colour_by = controls[0].selectbox("Colour by", [CLUSTER, OUTLIER, *flag_options, *metadata], key="colour_by")
+tree = data.topics if own is None else None  # a private re-clustering has no tree of its own yet
+topic_options = {f"Topic, level {level + 1} of {tree.n_levels}" + (" (top)" if level == 0 else ""): level
+                 for level in range(tree.n_levels - 1)} if tree is not None else {}
+colour_by = controls[0].selectbox("Colour by", [*topic_options, CLUSTER, OUTLIER, *flag_options, *metadata],
+                                  key="colour_by", help="Topics: the clusters merged into a few readable topics "
+                                  "(level 1), each one hue, its finer topics and clusters shades of it.")
 show = controls[1].selectbox("Show", list(SHOW) if data.flags is not None else ["All points"], key="show",
                              help="Filter by the flags saved on the Quality page.")
 three_d = controls[2].toggle("3-D", key="three_d", help="A 3-D UMAP layout (computed once, then saved).")
@@ -144,8 +150,18 @@ elif len(data.points) > MAX_DRAWN:
     st.caption(f"Drawing a fixed random sample of {MAX_DRAWN:,} of {len(data.points):,} points (3-D).")
 coords = cache.layout_3d(str(path), version) if three_d else data.layout_2d
 labels = pd.Series(clustering.labels, name="cluster")
-if colour_by == CLUSTER:
+colours = None
+if colour_by in topic_options:
+    level = topic_options[colour_by]
+    keywords = tree.level_keywords(level)
+    colour = pd.Series(tree.labels[level], name=colour_by)
+    colours = topic_colours(tree.top_ancestor(level), [keywords.name(t) for t in range(len(tree.keywords[level]))])
+elif colour_by == CLUSTER:
     colour, keywords = labels, cluster_keywords
+    if tree is not None:
+        finest = tree.n_levels - 1
+        names = [keywords.name(t) for t in range(len(tree.keywords[finest]))]
+        colours = topic_colours(tree.top_ancestor(finest), names)
 elif colour_by == OUTLIER:
     colour, keywords = pd.Series(clustering.outlier_scores, name="outlier score"), None
 elif colour_by == DUPLICATE_GROUP:
@@ -189,7 +205,8 @@ if webgl:
     selected = point_map(drawing, title=title, key=f"point map {path}")
 else:
     figure = map_figure(coords, cache.map_hover(str(path), version, own), colour, title=title, keywords=keywords,
-                        rows=shown, on_map_labels=names_on_map, highlight=highlight, density=density)
+                        rows=shown, on_map_labels=names_on_map, highlight=highlight, density=density,
+                        colours=colours)
     if picked_rows is not None:
         figure.update_traces(name=NOT_PICKED, selector={"name": OTHER_VALUES})
     event = st.plotly_chart(figure, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"),
@@ -199,6 +216,8 @@ else:
 table = data.points.assign(cluster=names,
                            outlier_score=clustering.outlier_scores,
                            x=data.layout_2d[:, 0], y=data.layout_2d[:, 1])
+if tree is not None:
+    table["topic"] = tree.paths(tree.n_levels - 2 if tree.n_levels > 1 else 0)
 if data.flags is not None:
     table = pd.concat([table, data.flags.reset_index(drop=True)], axis=1)
 from_charts = not selected and picked_rows is not None

@@ -36,6 +36,7 @@ from explorer.mapping.cluster import ClusterConfig
 from explorer.mapping.index import VectorIndex
 from explorer.mapping.index import index_recall as measure_index_recall
 from explorer.mapping.reduce import LayoutConfig
+from explorer.mapping.topics import TopicTree
 from explorer.report import inputs as report_inputs
 from explorer.types import Clustering, ClusterKeywords, Embeddings, IngestReport
 from explorer.workspace import Manifest, Workspace, clean_stale_builds, embeddings_cache
@@ -94,6 +95,7 @@ class MapData:
     keywords: ClusterKeywords
     hover: charts.HoverLabels
     flags: pd.DataFrame | None
+    topics: TopicTree | None = None
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -110,7 +112,7 @@ def map_data(path: str, version: float) -> MapData:
                   saved.clustering.outlier_scores):
         array.flags.writeable = False
     return MapData(workspace.manifest, points, layout_2d, saved.clustering, saved.keywords,
-                   charts.HoverLabels(points), None if flags is None else flags.table)
+                   charts.HoverLabels(points), None if flags is None else flags.table, workspace.topics())
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
