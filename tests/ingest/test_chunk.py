@@ -105,3 +105,28 @@ def test_batched_chunking_equals_tokenising_everything_at_once(news, tweets, min
     assert report.n_split_chunks == len(chunked) - (len(corpus) - long_ones)
     assert f"split into {report.n_split_chunks:,} chunks ({len(chunked):,} points in all)" in " ".join(
         report.messages())
+
+
+def test_chunking_a_2mb_line_takes_memory_linear_in_the_text():
+    """A 2 MB text of one line (2,000 chunks) once peaked at 4.6 GB: the whole text was copied once per chunk."""
+    import subprocess
+    import sys
+
+    script = """
+import resource, re
+import pandas as pd
+from explorer.ingest.chunk import ChunkConfig, chunk_corpus
+from explorer.types import Corpus, IngestReport
+words = re.compile("[^ ]+")
+text = " ".join(f"word{i % 997}" for i in range(260_000))
+corpus = Corpus(pd.DataFrame({"id": [0], "chunk": [0], "text": [text]}), ())
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+spans = lambda texts: [[m.span() for m in words.finditer(t)] for t in texts]
+chunked, report = chunk_corpus(corpus, IngestReport(n_input_rows=1), spans, model_limit=256, config=ChunkConfig())
+grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(len(text), report.n_chunks, round(grown))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    size, chunks, grown_mb = map(int, done.stdout.split())
+    assert size > 2_000_000 and chunks > 1000
+    assert grown_mb < 40 * size / 1e6  # at most 40 bytes a character (spans and pieces), far from a copy a chunk
