@@ -22,6 +22,19 @@ def check_input_size(n_bytes: int, name: str) -> None:
                          f"{MAX_INPUT_BYTES / 1024**2:,.0f} MB. Split the file, or keep only the columns you need.")
 
 
+MAX_ROWS = MAX_POINTS
+"""The most rows read from a file (each row with text becomes at least one point): checked from a Parquet file's
+metadata and by a bounded read or line count of text files, before the rows are materialised."""
+
+
+def check_rows(n_rows: int, name: str, *, exact: bool = True) -> None:
+    """Refuse a file of more rows than a workspace could hold, before its rows are read into memory."""
+    if n_rows > MAX_ROWS:
+        count = f"{n_rows:,}" if exact else f"more than {MAX_ROWS:,}"
+        raise InputError(f"'{name}' has {count} rows; a workspace holds at most {MAX_POINTS:,} texts on this "
+                         "machine, so nothing was read. Sample or split the file.")
+
+
 def check_points(n_points: int, *, what: str = "The data") -> None:
     """Refuse a corpus with more points than a workspace holds, before it is embedded."""
     if n_points > MAX_POINTS:

@@ -56,3 +56,45 @@ def test_too_many_points_are_refused_before_the_model_is_used(monkeypatch, tweet
         build_workspace(tweets.head(20), BuildConfig(IngestConfig("text"), model_id="wordllama-l2"),
                         workspaces_root() / "too-many", source="test", encoder=Untouchable())
     assert not (workspaces_root() / "too-many").exists()
+
+
+def test_a_parquet_bomb_is_refused_from_its_metadata_with_bounded_memory(tmp_path):
+    """40,000,000 rows of 'hi' in a few hundred KB once took the server from 1.7 to 6.9 GB before being refused."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as parquet
+
+    bomb = tmp_path / "bomb.parquet"
+    column = pa.DictionaryArray.from_arrays(np.zeros(40_000_000, np.int8), pa.array(["hi"]))
+    parquet.write_table(pa.table({"text": column}), bomb)
+    assert bomb.stat().st_size < 2_000_000
+    script = f"""
+import resource
+from explorer.errors import InputError
+from explorer.ingest.reading import read_file
+data = open({str(bomb)!r}, "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    read_file(data, "bomb.parquet")
+except InputError as error:
+    print(round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024), error)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    grown_mb, message = done.stdout.split(" ", 1)
+    assert int(grown_mb) < 100 and "has 40,000,000 rows" in message and "nothing was read" in message
+
+
+def test_text_files_with_too_many_rows_are_refused_before_they_are_split(monkeypatch):
+    from explorer.ingest import limits, reading
+
+    monkeypatch.setattr(limits, "MAX_ROWS", 1000)
+    monkeypatch.setattr(reading, "MAX_ROWS", 1000)
+    lines = "\n".join(f"line {i}" for i in range(1500)).encode()
+    with pytest.raises(InputError, match="has 1,500 rows"):
+        reading.read_file(lines, "many.txt")
+    with pytest.raises(InputError, match="more than 1,000 rows"):
+        reading.read_file(b"text\n" + lines, "many.csv")
+    assert len(reading.read_file(b"text\n" + lines[:2000], "few.csv").table) < 1000
