@@ -62,7 +62,7 @@ if len(models) > 1:
     download_csv(comparison,
                  label="Download the comparison (CSV)",
                  file_name="audit-comparison.csv", key="download_audit_comparison")
-    st.subheader(f"In detail: {model_id}")
+    st.subheader(f"In detail: {md(model_id)}")
 for note in result.notes:
     st.info(md(note))
 if pairs.graded is not None:

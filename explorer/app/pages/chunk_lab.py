@@ -96,7 +96,7 @@ show_table(shown, column_config=shares | {name: st.column_config.NumberColumn(fo
                                           for name in LAB_METRICS if name in table})
 reads = (f"reads {lab.token_limit} tokens of each text (its special tokens aside), so a chunk longer than that "
          "loses its end" if lab.token_limit else "reads every token")
-st.caption(f"{lab.n_documents:,} documents; {model_id} {reads}. Near-duplicate pairs at cosine ≥ "
+st.caption(f"{lab.n_documents:,} documents; {md(model_id)} {reads}. Near-duplicate pairs at cosine ≥ "
            f"{DEFAULT_THRESHOLD}; clusters by HDBSCAN on each setting's own map.")
 named = table.rename(columns={"setting": "model", "truncated": "texts cut short",
                               "tokens_unread": "tokens never read", "noise": "unclustered"})

@@ -41,7 +41,7 @@ headline[0].metric("k-NN accuracy", f"{audit.accuracy:.1%}",
                    help="The share of points whose neighbours' vote is their own label.")
 headline[1].metric("Macro-F1", f"{audit.macro_f1:.3f}", help="F1 averaged over labels, each label counting once.")
 headline[2].metric("Majority baseline", f"{audit.majority_baseline:.1%}",
-                   help=f"Always answering the most common label, '{audit.majority_label}'.")
+                   help=f"Always answering the most common label, '{md(audit.majority_label)}'.")
 headline[3].metric("Points outvoted", f"{int(audit.disagrees().sum()):,}",
                    help="Points whose own label is carried by fewer than half of their neighbours.")
 lift = audit.accuracy - audit.majority_baseline

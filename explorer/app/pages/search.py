@@ -21,7 +21,7 @@ found = cache.search_data(str(path), version)
 manifest, index = data.manifest, found.index
 st.title(f"Search {md(manifest.name)}")
 score_label = "euclidean distance (lower = closer)" if index.metric == "euclidean" else f"{index.metric} similarity"
-st.caption(f"Vector scores are {score_label}, the metric this index was built with · model {index.model_id} · "
+st.caption(f"Vector scores are {score_label}, the metric this index was built with · model {md(index.model_id)} · "
            f"{index.kind} FAISS index over {len(index):,} points")
 if index.kind != "exact":
     recall = cache.index_recall(str(path), version)

@@ -17,7 +17,7 @@ opened = open_workspace_or_stop("Similarity")
 path, version = opened.path, opened.version
 manifest = opened.data.manifest
 st.title(f"Similarity in {md(manifest.name)}")
-st.caption(f"Cosine similarity between the {manifest.n_points:,} vectors of {manifest.model}. Read any score "
+st.caption(f"Cosine similarity between the {manifest.n_points:,} vectors of {md(manifest.model)}. Read any score "
            "against the random-pair baseline: that is what 'unrelated' looks like for this model on this corpus.")
 controls = st.columns(2)
 centre = controls[0].toggle("Centre the vectors (subtract the corpus mean)", key="centre",
@@ -71,7 +71,7 @@ if compare[1].button("Compare", key="compare_models") or st.session_state.get("c
         st.stop()
     measured_caption([other])
     data = opened.data
-    st.metric(f"Mean share of the 10 nearest neighbours kept by {other}", f"{overlap.mean():.0%}")
+    st.metric(f"Mean share of the 10 nearest neighbours kept by {md(other)}", f"{overlap.mean():.0%}")
     change = pd.Series(1.0 - overlap, name="neighbourhood change")
     st.plotly_chart(map_figure(data.layout_2d, data.hover, change,
                                title=f"How much each point's neighbourhood changes with {other} (1 = entirely)",

@@ -109,7 +109,7 @@ with demos[2]:
     except InputError as error:
         st.error(md(error))
     else:
-        (st.success if result.expected_rank == 1 else st.warning)(result.verdict)
+        (st.success if result.expected_rank == 1 else st.warning)(md(result.verdict))
         columns = st.columns(2)
         columns[0].write(f"**{md(a)} − {md(b)} + {md(c)}**")
         with columns[0]:

@@ -58,7 +58,7 @@ def model_label(model_id: str) -> str:
 
 def model_card(spec: ModelSpec) -> None:
     tokens = f"{spec.max_tokens} tokens" if spec.max_tokens else "no token limit"
-    st.caption(f"{spec.description} · {spec.dim} dimensions · {tokens} · speed {spec.speed_hint}")
+    st.caption(f"{md(spec.description)} · {spec.dim} dimensions · {tokens} · speed {md(spec.speed_hint)}")
     if not spec.available():
         st.warning(f"This model is not installed on this machine. Install it with `{spec.install}` "
                    "and restart the app.")
