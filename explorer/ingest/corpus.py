@@ -49,7 +49,7 @@ def choose_text_column(table: pd.DataFrame) -> ColumnChoice:
     skipped, lengths = [], {}
     for column in table.columns:
         values = table[column].dropna()
-        if not _is_string_like(table[column]) or values.iloc[:2000].map(_looks_numeric).mean() > 0.5:
+        if not _is_string_like(table[column]) or values.iloc[:2000].astype(object).map(_looks_numeric).mean() > 0.5:
             skipped.append(column)
             continue
         lengths[column] = values.astype(str).str.len().mean() if len(values) else 0.0

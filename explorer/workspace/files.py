@@ -59,3 +59,16 @@ def shards_folder(out):
 
 def layout(n_components: int) -> str:
     return f"layout_{n_components}d.npy"
+
+
+BUILD_MARK = ".explorer-build.json"
+"""Written inside a build's hidden folder (its process id): only folders holding it are ever cleaned up."""
+_ARTIFACTS = (POINTS, EMBEDDINGS, INDEX, KNN_INDICES, KNN_SCORES, CLUSTERS, FLAGS, TOPICS, MAP_SAMPLE,
+              TFIDF_IDF, TFIDF_COMPONENTS, layout(2), layout(3), layout(5))
+
+
+def named_by_format(name: str) -> bool:
+    """Whether a workspace folder's entry ``name`` is one this format writes (an artifact, its sidecar, a JSON
+    artifact or the manifest): a rebuild replaces only those."""
+    sidecars = {artifact.rsplit(".", 1)[0] + ".json" for artifact in _ARTIFACTS}
+    return name in {MANIFEST, KEYWORDS, TFIDF_VOCABULARY, BUILD_MARK, *_ARTIFACTS, *sidecars}

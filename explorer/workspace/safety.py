@@ -19,9 +19,9 @@ from pathlib import Path
 
 from explorer.errors import InputError
 from explorer.paths import workspaces_root
+from explorer.workspace.files import BUILD_MARK, MANIFEST, named_by_format
 from explorer.workspace.files import BUILDING as _BUILDING
 from explorer.workspace.files import LOCK_SUFFIX as _LOCK_SUFFIX
-from explorer.workspace.files import MANIFEST
 from explorer.workspace.files import PROGRESS_SUFFIX as _PROGRESS_SUFFIX
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,26 @@ def check_build_target(out: Path) -> None:
     if out.is_dir() and not (out / MANIFEST).is_file() and any(out.iterdir()):
         raise InputError(f"'{out}' exists and is not a workspace (it has no {MANIFEST}); a build replaces only a "
                          "workspace, so nothing was changed. Choose another output path, or move the folder away.")
+    inside = next((parent for parent in out.resolve().parents if (parent / MANIFEST).is_file()), None)
+    if inside is not None:
+        raise InputError(f"'{out}' is inside the workspace '{inside.name}'; a rebuild of that workspace would remove "
+                         "it. Choose a folder outside any workspace.")
+    if (out / MANIFEST).is_file():
+        foreign = sorted(entry.name for entry in out.iterdir() if not named_by_format(entry.name))
+        if foreign:
+            raise InputError(f"The workspace '{out.name}' also holds {', '.join(foreign[:5])}"
+                             + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+                             + ", which a rebuild would remove; move them out of the folder first.")
 
 
 def building_folder(out: Path) -> Path:
     """A new hidden folder beside ``out`` to build into; its name carries this process's id, so a folder left by
     a killed build can be told from a running one (:func:`clean_stale_builds`)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}{os.getpid()}-", dir=out.parent))
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}{_BUILDING}{os.getpid()}-", dir=out.parent))
+    (folder / BUILD_MARK).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}),
+                                     encoding="utf-8")
+    return folder
 
 
 def swap_into_place(building: Path, out: Path) -> None:
@@ -66,10 +79,14 @@ def swap_into_place(building: Path, out: Path) -> None:
     if out.exists() and _exchange(building, out):
         shutil.rmtree(building, ignore_errors=True)
         return
-    previous = out.with_name(f".{out.name}.previous")
-    shutil.rmtree(previous, ignore_errors=True)
-    if out.exists():
-        out.rename(previous)
+    if not out.exists():
+        building.rename(out)
+        return
+    # Where the folders cannot be exchanged: the old workspace moves to a new hidden folder of its own (never one a
+    # user may have, which would be deleted), the new one into place, then the old one goes.
+    previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous-", dir=out.parent))
+    previous.rmdir()
+    out.rename(previous)
     building.rename(out)
     shutil.rmtree(previous, ignore_errors=True)
 
@@ -102,15 +119,18 @@ def clean_stale_builds(root: Path | None = None) -> list[str]:
     if not root.is_dir():
         return []
     removed = []
+    # Only what this tool wrote and can prove it wrote goes: a build folder holding its mark, a lock or progress
+    # file whose content is ours; a look-alike name alone (a user's .mydb.lock) is never enough.
     for path in root.iterdir():
         match = re.fullmatch(r"\.(.+)\.building-(\d+)-\w+", path.name)
-        if match and path.is_dir() and not _process_alive(int(match.group(2))):
+        if match and path.is_dir() and (path / BUILD_MARK).is_file() and not _process_alive(int(match.group(2))):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(match.group(1))
-        elif path.name.startswith(".") and path.name.endswith(_LOCK_SUFFIX) and _lock_is_stale(path):
+        elif (path.name.startswith(".") and path.name.endswith(_LOCK_SUFFIX) and _our_lock(path) is not None
+              and _lock_is_stale(path)):
             path.unlink(missing_ok=True)
-        elif path.name.startswith(".") and path.name.endswith(_PROGRESS_SUFFIX) and not build_running(
-                path.with_name(path.name[1:-len(_PROGRESS_SUFFIX)])):
+        elif (path.name.startswith(".") and path.name.endswith(_PROGRESS_SUFFIX) and _our_progress(path)
+              and not build_running(path.with_name(path.name[1:-len(_PROGRESS_SUFFIX)]))):
             path.unlink(missing_ok=True)
     if removed:
         logger.warning("removed the unfinished builds of %s", ", ".join(sorted(set(removed))))
@@ -125,6 +145,23 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _our_lock(lock: Path) -> dict | None:
+    """The lock's record when this tool wrote it (an owner, a process id and a host), else None."""
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) and {"owner", "pid", "host"} <= set(holder) else None
+
+
+def _our_progress(path: Path) -> bool:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"stage", "fraction"} <= set(record)
 
 
 def _lock_is_stale(lock: Path) -> bool:
@@ -148,6 +185,9 @@ def build_lock(out: Path, owner: str, *, action: str = "built") -> Iterator[None
         try:
             handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
+            if _our_lock(lock) is None and lock.exists():
+                raise InputError(f"'{lock}' is in the way and was not written by this tool; move it away to build "
+                                 f"or edit '{out.name}'.") from None
             if _lock_is_stale(lock):
                 lock.unlink(missing_ok=True)
                 continue

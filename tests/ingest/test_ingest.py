@@ -160,3 +160,20 @@ def test_cli_says_which_column_it_chose(tmp_path, capsys):
     assert cli.main(["build", str(source), "--out", str(tmp_path / "ws"), "--model", "tfidf-svd"]) == 2
     error = capsys.readouterr().err
     assert "semicolons" in error and "text column 'label'" in error and "'text' holds numbers" in error
+
+
+def test_a_parquet_file_with_a_categorical_column_of_one_value_is_read(tmp_path, tweets):
+    """It crashed the upload (a TypeError averaging a Categorical) before the text column could be chosen."""
+    import io
+
+    from explorer.ingest.corpus import choose_text_column
+    from explorer.ingest.reading import read_file
+
+    table = tweets.head(30)[["text"]].assign(source=pd.Categorical(["bbc"] * 30))
+    buffer = io.BytesIO()
+    table.to_parquet(buffer)
+    read = read_file(buffer.getvalue(), "one-value.parquet")
+    assert isinstance(read.table["source"].dtype, pd.CategoricalDtype)
+    assert choose_text_column(read.table).name == "text"
+    only_categories = pd.DataFrame({"source": pd.Categorical(["bbc"] * 5)})
+    assert choose_text_column(only_categories).name == "source"  # a category of words is text

@@ -14,7 +14,7 @@ from explorer.config import BuildConfig
 from explorer.errors import InputError
 from explorer.ingest.corpus import IngestConfig
 from explorer.mapping.cluster import ClusterConfig
-from explorer.workspace import MANIFEST, Workspace, build_lock, clean_stale_builds
+from explorer.workspace import MANIFEST, Workspace, build_lock, clean_stale_builds, files
 
 from ..conftest import ROOT
 
@@ -105,8 +105,39 @@ def test_stale_build_folders_are_cleaned_and_running_ones_kept(tmp_path):
     running = tmp_path / f".new.building-{os.getpid()}-def456"
     for folder in (stale, running):
         (folder / "sub").mkdir(parents=True)
+        (folder / files.BUILD_MARK).write_text("{}")  # as building_folder marks them
     assert clean_stale_builds(tmp_path) == ["old"]
     assert not stale.exists() and running.exists()
+
+
+def test_look_alike_files_in_the_parent_folder_survive_builds_and_clean_ups(tmp_path):
+    """Files of the user's whose names only look like a build's (no mark, not our record) are never removed."""
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    look_alikes = [tmp_path / ".mydb.lock", tmp_path / ".editor.progress.json",
+                   tmp_path / f".cache.building-{dead}-keep", tmp_path / ".emptyws.previous"]
+    look_alikes[0].write_text("my database lock")
+    look_alikes[1].write_text('{"cursor": 3}')
+    look_alikes[2].mkdir()
+    (look_alikes[2] / "notes.txt").write_text("mine")
+    look_alikes[3].mkdir()
+    assert clean_stale_builds(tmp_path) == []
+    _build(tmp_path / "emptyws")
+    _build(tmp_path / "emptyws")  # a rebuild swaps the workspace in
+    assert all(path.exists() for path in look_alikes)
+    with pytest.raises(InputError, match="was not written by this tool"):
+        _build(tmp_path / "mydb")  # the lock name a build of 'mydb' would take is the user's file
+    assert look_alikes[0].read_text() == "my database lock"
+
+
+def test_out_inside_a_workspace_and_a_rebuild_over_foreign_files_are_refused(tmp_path):
+    workspace = _build(tmp_path / "W")
+    with pytest.raises(InputError, match="inside the workspace 'W'"):
+        _build(tmp_path / "W" / "nested")
+    (tmp_path / "W" / "NOTES.txt").write_text("my notes")
+    with pytest.raises(InputError, match="also holds NOTES.txt, which a rebuild would remove"):
+        _build(tmp_path / "W")
+    assert (tmp_path / "W" / "NOTES.txt").read_text() == "my notes" and workspace.path.exists()
 
 
 def test_cli_refuses_to_replace_a_folder_that_is_not_a_workspace(tmp_path, tweets):
