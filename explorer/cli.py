@@ -838,7 +838,8 @@ def _models(args: argparse.Namespace) -> int:
     from explorer.embedding.encoders import MODELS
 
     rows = [{"id": spec.id, "label": spec.label, "dim": spec.dim, "max_tokens": spec.max_tokens,
-             "speed": spec.speed_hint, "available": spec.available(), "install": spec.install}
+             "speed": spec.speed_hint, "available": spec.available(), "install": spec.install,
+             "backends": list(spec.backends), "default_backend": spec.default_backend(), "runs_on": spec.runs_on}
             for spec in MODELS.values()]
     if args.json:
         print(json.dumps(rows))

@@ -156,13 +156,26 @@ def _analogy_verdict(terms, results, baseline, expected, expected_rank, words) -
     return f"The nearest word is '{best}' (cosine {score:.2f}); compare it with the words nearest to '{c}' alone."
 
 
+CLOSE_POLES = 0.75
+"""Poles whose centres are closer than this cosine point nearly the same way: antonyms often do (cheap and
+expensive, 0.80 with MiniLM), since a model places words by the contexts they share."""
+
+
 @dataclass(frozen=True, eq=False)
 class ConceptAxis:
     """Attributes: positions (n,) of each corpus point on the axis (cosine with the axis direction);
-    spread_ok: whether the two poles are distinguishable at all (cosine between their centres below 0.95)."""
+    pole_similarity: the cosine between the two poles' centres."""
 
     positions: np.ndarray
     pole_similarity: float
+
+    def warning(self) -> str | None:
+        """What to say when the poles are too alike for the axis to mean much."""
+        if self.pole_similarity <= CLOSE_POLES:
+            return None
+        return (f"The two poles point nearly the same way (cosine {self.pole_similarity:.2f} between their centres): "
+                "the model sees the words as close, so the axis separates little beyond noise. Add words that "
+                "differ in more than this one trait, or check the extremes below before trusting the order.")
 
 
 def concept_axis(negative: list[str], positive: list[str], corpus: Embeddings, encoder: Encoder) -> ConceptAxis:

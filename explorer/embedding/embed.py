@@ -92,7 +92,11 @@ def _vectors_from_column(table: pd.DataFrame, column: str | None) -> np.ndarray:
     cells = table[column].map(_parse_vector)
     lengths = cells.map(len)
     if lengths.nunique() > 1:
-        raise InputError(f"Vectors in '{column}' have different lengths: {sorted(lengths.unique())[:5]}.")
+        usual = int(lengths.mode().iloc[0])
+        odd = int(np.flatnonzero(lengths.to_numpy() != usual)[0])
+        found = ", ".join(str(int(length)) for length in sorted(lengths.unique())[:5])
+        raise InputError(f"Vectors in '{column}' have different lengths ({found}): row {odd} has "
+                         f"{int(lengths.iloc[odd])} numbers where most have {usual}.")
     return np.stack(cells.to_list())
 
 

@@ -124,8 +124,23 @@ def read_file(data: bytes, filename: str, *, separator: str | None = None) -> Ta
 
 
 def sniff_separator(data: bytes, encoding: str) -> str:
-    """The delimiter of a CSV, judged on its first 64 KB (quoted multi-line cells allowed); comma when unsure."""
+    """The delimiter of a CSV, judged on its first 64 KB: the candidate that splits the header into at least two
+    columns and the most rows into the header's number of fields, parsed as CSV (so quoted cells with separators
+    and line breaks of their own, CRLF or not, count as one field); the standard sniffer's guess, else a comma,
+    when none does."""
     sample = data[: 1 << 16].decode(encoding, errors="ignore")
+    scores = {}
+    for separator in SEPARATORS:
+        try:
+            rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=separator))
+        except csv.Error:
+            continue
+        rows = rows[:-1] if len(data) > len(sample.encode(encoding, errors="ignore")) else rows  # a cut last row
+        if len(rows) >= 2 and len(rows[0]) >= 2:
+            scores[separator] = sum(len(row) == len(rows[0]) for row in rows[1:]) / (len(rows) - 1)
+    best = max(scores, key=lambda separator: (scores[separator], separator == ","), default=None)
+    if best is not None and scores[best] >= 0.9:
+        return best
     try:
         return csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:

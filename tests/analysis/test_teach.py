@@ -126,3 +126,10 @@ def test_documents_sharing_no_word_share_the_last_tfidf_rank():
     ranks = dict(zip(ranked["text"], ranked["tfidf_rank"]))
     assert ranks["Weather in Toulouse"] == ranks["Sourdough bread guide"] == 4
     assert ranks["Customer refund procedure"] == ranks["Order tracking help"] == 1  # one query word each
+
+
+def test_an_axis_between_poles_pointing_nearly_the_same_way_says_so():
+    from explorer.analysis.teach import CLOSE_POLES, ConceptAxis
+
+    assert ConceptAxis(np.zeros(3), 0.80).warning().startswith("The two poles point nearly the same way (cosine 0.80")
+    assert ConceptAxis(np.zeros(3), CLOSE_POLES - 0.1).warning() is None

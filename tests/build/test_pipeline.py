@@ -126,6 +126,7 @@ def test_cli_build_info_and_models(tmp_path, news):
     assert set(points["id"]) == set(news["article_id"]) and points["chunk"].max() > 0
     models = {row["id"]: row for row in json.loads(_cli("models", "--json").stdout)}
     assert models["all-MiniLM-L6-v2"]["available"] and models["all-MiniLM-L6-v2"]["dim"] == 384
+    assert models["all-MiniLM-L6-v2"]["backends"] == ["onnx-int8", "torch"] and models["wordllama-l2"]["backends"] == []
 
 
 @pytest.mark.parametrize("content, message", [("", "empty"), ("a,b\n1,2,3\n", "ragged"), ("text\n", "no rows")])

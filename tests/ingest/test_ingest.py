@@ -177,3 +177,16 @@ def test_a_parquet_file_with_a_categorical_column_of_one_value_is_read(tmp_path,
     assert choose_text_column(read.table).name == "text"
     only_categories = pd.DataFrame({"source": pd.Categorical(["bbc"] * 5)})
     assert choose_text_column(only_categories).name == "source"  # a category of words is text
+
+
+def test_a_semicolon_csv_with_crlf_and_quoted_multi_line_cells_is_split_on_semicolons():
+    from explorer.ingest.reading import read_file, sniff_separator
+
+    rows = ["text;label"] + [f'"Hi, message {i}, with commas; and more\r\nover two, lines";{"spam" if i % 3 else "ham"}'
+                             for i in range(2000)]
+    data = "\r\n".join(rows).encode()
+    assert len(data) > 1 << 16  # the guess reads a cut sample
+    assert sniff_separator(data, "utf-8") == ";"
+    table = read_file(data, "sms.csv").table
+    assert table.columns.tolist() == ["text", "label"] and len(table) == 2000
+    assert table["text"].iloc[0] == "Hi, message 0, with commas; and more\r\nover two, lines"

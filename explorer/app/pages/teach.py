@@ -140,10 +140,10 @@ with demos[3]:
             except InputError as error:
                 st.error(md(error))
             else:
-                st.caption(f"Axis in {md(manifest.name)}, embedded with its own model {manifest.model}. The two "
-                           f"poles' centres have cosine {axis.pole_similarity:.2f}"
-                           + (": almost the same direction, so the axis is mostly noise." if axis.pole_similarity
-                              > 0.95 else "."))
+                st.caption(f"Axis in {md(manifest.name)}, embedded with its own model {md(manifest.model)}. The "
+                           f"two poles' centres have cosine {axis.pole_similarity:.2f}.")
+                if axis.warning():
+                    st.warning(axis.warning())
                 order = np.argsort(axis.positions)
                 ends = st.columns(2)
                 for column, rows, title in ((ends[0], order[:10], "Nearest the first pole"),
