@@ -530,7 +530,7 @@ def _recluster(args: argparse.Namespace) -> int:
     clustering = recluster(workspace, config)
     summary = {"min_cluster_size": config.min_cluster_size, "min_samples": config.min_samples,
                "selection": config.selection, "n_clusters": clustering.n_clusters,
-               "noise_fraction": clustering.noise_fraction, "problem": clustering_problem(clustering)}
+               "noise_fraction": clustering.noise_fraction, "problem": clustering_problem(clustering, config)}
     if args.json:
         print(json.dumps(summary))
     else:

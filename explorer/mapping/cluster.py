@@ -128,18 +128,20 @@ def _all_noise(n: int) -> Clustering:
     return Clustering(np.full(n, -1, np.int64), np.zeros(n, np.float32), np.zeros(n, np.float32))
 
 
-def clustering_problem(clustering: Clustering) -> str | None:
-    """A sentence when the clustering says little: one cluster holding most points, or mostly noise."""
+def clustering_problem(clustering: Clustering, config: ClusterConfig | None = None) -> str | None:
+    """A sentence when the clustering says little: one cluster holding most points, or mostly noise; what it
+    suggests leaves out what ``config`` (the settings that made it) already does."""
     labels = clustering.labels
     if not len(labels):
         return None
+    leaf = "" if config is not None and config.selection == "leaf" else ", or leaf selection"
     if clustering.noise_fraction > DOMINANT_SHARE:
         return (f"{clustering.noise_fraction:.0%} of the points are unclustered: try a smaller minimum cluster size "
-                "or min samples, or leaf selection.")
+                f"or min samples{leaf}.")
     sizes = np.bincount(labels[labels >= 0])
     if len(sizes) and sizes.max() / len(labels) > DOMINANT_SHARE:
         return (f"One cluster holds {sizes.max() / len(labels):.0%} of the points, so the clusters say little about "
-                "the corpus: try leaf selection, or a smaller minimum cluster size.")
+                f"the corpus: try a smaller minimum cluster size{leaf}.")
     return None
 
 

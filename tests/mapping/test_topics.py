@@ -106,3 +106,13 @@ def test_the_default_minimum_cluster_size_grows_with_big_maps_only():
     assert scaled_to_size(ClusterConfig(), 3_000) == ClusterConfig()
     assert scaled_to_size(ClusterConfig(), 100_000).min_cluster_size == 100
     assert scaled_to_size(ClusterConfig(min_cluster_size=30), 100_000).min_cluster_size == 30  # the user's choice
+
+
+def test_a_clustering_problem_never_suggests_the_setting_already_applied():
+    from explorer.mapping.cluster import clustering_problem
+    from explorer.types import Clustering
+
+    labels = np.array([0] * 80 + [1] * 10 + [-1] * 10)
+    clustering = Clustering(labels, np.ones(100, np.float32), np.zeros(100, np.float32))
+    assert "leaf selection" in clustering_problem(clustering, ClusterConfig())
+    assert "leaf selection" not in clustering_problem(clustering, ClusterConfig(selection="leaf"))

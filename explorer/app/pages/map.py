@@ -25,7 +25,7 @@ from explorer.figures.charts import (
 )
 from explorer.figures.linked import column_chart
 from explorer.figures.point_map import MAX_POINTS, point_map_data
-from explorer.mapping.cluster import SELECTIONS, clustering_problem
+from explorer.mapping.cluster import SELECTIONS, ClusterConfig, clustering_problem
 from explorer.workspace import build_running, read_progress
 
 CLUSTER, OUTLIER = "Cluster", "Outlier score (GLOSH)"
@@ -119,7 +119,8 @@ with controls[3].popover("Clustering"):
                 state.keep_own_clustering(path, *choice)
                 st.rerun()
 
-problem = clustering_problem(clustering)
+applied = ClusterConfig(own[0], own[1], own[2]) if own is not None else manifest.config.cluster
+problem = clustering_problem(clustering, applied)
 if problem:
     st.warning(problem)
     with st.expander("Try other cluster settings (seconds: HDBSCAN only, on the saved 5-D layout)"):
