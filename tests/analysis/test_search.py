@@ -209,7 +209,7 @@ def test_hits_table_joins_ids_back(corpus, minilm):
     points, _, index = corpus
     hits = search("ebola", mode="vector", k=3, index=index, encoder=minilm)
     table = hits_table(hits, points)
-    assert list(table.columns[:5]) == ["rank", "id", "chunk", "cosine", "text"]
+    assert list(table.columns[:7]) == ["rank", "id", "chunk", "cosine", "vector_rank", "keyword_rank", "text"]
     assert table["id"].tolist() == points["id"].iloc[hits.rows].tolist() and "outlet" in table.columns
     fused = hits_table(search("ebola", mode="hybrid", k=3, index=index, encoder=minilm,
                               keywords=KeywordIndex.build(points["text"].tolist())), points)

@@ -129,7 +129,7 @@ def test_upload_map_select_and_table(app_url, page, upload_csv):
     page.locator("[data-testid=stDataFrame]").nth(1).wait_for(timeout=30_000)
 
     page.get_by_text("Colour by").wait_for()
-    page.get_by_label("Colour by").click()
+    page.get_by_role("combobox", name="Colour by").click()
     page.get_by_role("option", name="note").click()
     page.locator(".legendtext", has_text="onerror").first.wait_for(timeout=60_000)
     legend = " ".join(page.locator(".legendtext").all_text_contents())
@@ -402,9 +402,19 @@ def test_a_quarter_million_points_are_all_drawn_named_and_a_lasso_selects_the_ri
       return root && root.dataset.drawn === '250000';
     }""", timeout=300_000)
     assert root.locator("canvas").count() == 1
-    biggest = int(np.bincount(labels[labels >= 0]).argmax())
+    # The map opens on the topic tree's top level: the biggest topic is named on it.
     names = root.locator("[data-testid=pointMapLabel]")
-    assert clustering.keywords.keywords[biggest][0] in " ".join(names.all_text_contents())
+    assert workspace.topics().keywords[0][0][0] in " ".join(names.all_text_contents())
+    page.get_by_test_id("stSelectbox").filter(has_text="Colour by").get_by_role("combobox").click()
+    page.get_by_role("option", name="Cluster", exact=True).click()
+    biggest = int(np.bincount(labels[labels >= 0]).argmax())
+    word = clustering.keywords.keywords[biggest][0]
+    page.wait_for_function("""(word) => {
+      const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+      const root = host && host.shadowRoot && host.shadowRoot.querySelector('.pm-root');
+      return root && [...root.querySelectorAll('[data-testid=pointMapLabel]')].some(node =>
+        node.textContent.includes(word));
+    }""", arg=word, timeout=120_000)
 
     plot = root.locator(".pm-plot")
     plot.scroll_into_view_if_needed()
