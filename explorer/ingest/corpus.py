@@ -89,9 +89,13 @@ def _is_string_like(column: pd.Series) -> bool:
 
 def clean_text(text: str) -> str:
     """Strip HTML tags, decode entities and collapse whitespace; a text of only invisible characters (zero-width
-    spaces, direction marks) becomes empty."""
+    spaces, direction marks) becomes empty. Tags are stripped again once entities are decoded, so an encoded tag
+    (``&lt;img src=x onerror=...&gt;``) cannot come out of the cleaning as a raw one."""
     without_tags = _TAG.sub(" ", _BLOCK_TAGS.sub(" ", text))
-    cleaned = _WHITESPACE.sub(" ", html.unescape(without_tags)).strip()
+    decoded = html.unescape(without_tags)
+    if decoded != without_tags:
+        decoded = _TAG.sub(" ", _BLOCK_TAGS.sub(" ", decoded))
+    cleaned = _WHITESPACE.sub(" ", decoded).strip()
     visible = any(not char.isspace() and unicodedata.category(char) != "Cf" for char in cleaned)
     return cleaned if visible else ""
 

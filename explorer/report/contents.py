@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,7 @@ def build_report(workspace: Workspace, *, pairs: LabelledPairs | None = None,
     figure_list: dict[str, go.Figure] = {}
 
     data: dict[str, Any] = {"report_format": REPORT_FORMAT, "workspace": manifest.name,
-                            "includes_texts": include_texts, "provenance": _provenance(workspace)}
+                            "includes_texts": include_texts, "provenance": _provenance(workspace, include_texts)}
     progress("Drawing the map", 0.1)
     data["map"], figure_list["Map"] = _map_section(workspace, saved, points, include_texts, max_points)
     embeddings = workspace.embeddings()  # read once: the cluster table and the similarity profile share it
@@ -110,13 +111,16 @@ def build_report(workspace: Workspace, *, pairs: LabelledPairs | None = None,
     return Report(data, figure_list, include_texts)
 
 
-def _provenance(workspace: Workspace) -> dict[str, Any]:
+def _provenance(workspace: Workspace, include_texts: bool = True) -> dict[str, Any]:
+    """How the workspace was made; without texts, the source is named by its file name alone (no folder of the
+    machine it was built on)."""
     manifest = workspace.manifest
     recorded = manifest.provenance
     report = manifest.report
     spec = MODELS.get(manifest.model)
     return {
-        "source": manifest.source, "source_file": recorded.get("source_file"),
+        "source": manifest.source if include_texts else PurePath(manifest.source).name,
+        "source_file": recorded.get("source_file"),
         "rows": {"read": report.n_input_rows, "dropped_missing_text": report.n_missing,
                  "dropped_empty_after_cleaning": report.n_empty_after_cleaning,
                  "html_stripped": report.n_html_stripped, "truncated": report.n_truncated,

@@ -41,6 +41,9 @@ def check_build_target(out: Path) -> None:
                          f"use at most {MAX_NAME_BYTES}.")
     if not out.name or out.name in (".", ".."):
         raise InputError(f"'{out}' names no folder; give the workspace folder to write, e.g. --out workspaces/mine.")
+    blocking = next((parent for parent in out.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise InputError(f"'{out}' cannot be made: '{blocking}' is a file, not a folder. Choose another output path.")
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise InputError(f"'{out}' exists and is not a workspace folder; a build replaces only a workspace. "
                          "Choose another output path, or move it away.")

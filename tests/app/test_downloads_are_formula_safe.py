@@ -110,6 +110,7 @@ def test_label_audit_downloads(formula_workspace, downloads):
 
 def test_compression_downloads(formula_workspace, downloads):
     at = _page("compression.py", formula_workspace)
+    at.button(key="compression_run").click().run()
     assert not at.exception and len(downloads) == 1
     _assert_safe(downloads[0]())
 

@@ -56,7 +56,8 @@ def test_bad_files_give_a_specific_error(data, filename, message):
 
 def test_clean_text_strips_html_and_whitespace():
     assert clean_text("<p>Flu  <b>season</b>\n is &amp; here</p><script>alert(1)</script>") == "Flu season is & here"
-    assert clean_text("&lt;b&gt; stays as text") == "<b> stays as text"
+    # An encoded tag is a tag once decoded: it is stripped too, or the cleaning could hand raw HTML on (#34).
+    assert clean_text("&lt;b&gt; is stripped too") == "is stripped too"
     assert clean_text("a < b and c > d") == "a < b and c > d"
 
 
@@ -190,3 +191,11 @@ def test_a_semicolon_csv_with_crlf_and_quoted_multi_line_cells_is_split_on_semic
     table = read_file(data, "sms.csv").table
     assert table.columns.tolist() == ["text", "label"] and len(table) == 2000
     assert table["text"].iloc[0] == "Hi, message 0, with commas; and more\r\nover two, lines"
+
+
+def test_entity_encoded_html_cannot_come_out_of_cleaning_as_raw_html():
+    from explorer.ingest.corpus import clean_text
+
+    assert "<img" not in clean_text("see &lt;img src=x onerror=alert(1)&gt; here")
+    assert clean_text("see &lt;img src=x onerror=alert(1)&gt; here") == "see here"
+    assert clean_text("fish &amp; chips, 3 &lt; 4") == "fish & chips, 3 < 4"  # text that only looks like HTML stays

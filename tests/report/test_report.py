@@ -3,6 +3,7 @@ eval, reproducible, self-contained, gated, and free of texts when asked."""
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,9 @@ def test_no_texts_leaves_every_text_out(tfidf_workspace, tmp_path):
     out = tmp_path / "report.html"
     assert cli.main(["report", str(tfidf_workspace), "--out", str(out), "--pairs", str(pairs), "--no-texts"]) == 0
     page, twin = out.read_text(), out.with_suffix(".json").read_text()
+    source = workspace.manifest.source  # the folder the file was built from on this machine stays out
+    assert str(Path(source).parent) not in page and str(Path(source).parent) not in twin
+    assert json.loads(twin)["provenance"]["source"] == "tweets.csv"
     pair_texts = pd.read_csv(pairs)[["text_a", "text_b"]].to_numpy().ravel().tolist()
     for text in workspace.texts() + pair_texts:
         fragment = text[:40]

@@ -151,3 +151,14 @@ def test_cli_refuses_to_replace_a_folder_that_is_not_a_workspace(tmp_path, tweet
     assert result.returncode == 2 and "not a workspace" in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     assert [path.name for path in out.iterdir()] == ["thesis.txt"] and (out / "thesis.txt").read_text() == "keep"
+
+
+def test_an_out_below_a_file_is_refused_in_one_line(tmp_path, capsys):
+    from ..cli import run_cli
+
+    (tmp_path / "afile").write_text("mine")
+    table = tmp_path / "in.csv"
+    pd.DataFrame({"text": [f"text number {i}" for i in range(10)]}).to_csv(table, index=False)
+    ran = run_cli(capsys, "build", table, "--out", tmp_path / "afile" / "sub")
+    assert ran.returncode == 2 and "is a file, not a folder" in ran.stderr and "Errno" not in ran.stderr
+    assert (tmp_path / "afile").read_text() == "mine"

@@ -25,6 +25,13 @@ queries_file = controls[1].file_uploader(
     "Labelled queries (optional: `query_id, query, relevant_doc_id`, ids of this workspace) to add each setting's "
     "recall@10 and MRR@10", type=[ext.lstrip(".") for ext in FORMATS], key="compression_queries")
 queries = (queries_file.getvalue(), queries_file.name) if queries_file is not None else (None, None)
+run = (str(path), version, k, queries[1])
+if st.button("Run the audit", key="compression_run", type="primary"):
+    st.session_state["compression_ran"] = run
+if st.session_state.get("compression_ran") != run:
+    st.caption("Each setting compresses and searches the vectors (PQ is trained first): seconds to minutes on a big "
+               "workspace. Run it when the settings are as you want them.")
+    st.stop()
 try:
     audit = cache.compression(str(path), version, k, *queries)
 except InputError as error:
