@@ -124,7 +124,13 @@ def clean_stale_builds(root: Path | None = None) -> list[str]:
     removed = []
     # Only what this tool wrote and can prove it wrote goes: a build folder holding its mark, a lock or progress
     # file whose content is ours; a look-alike name alone (a user's .mydb.lock) is never enough.
-    for path in root.iterdir():
+    for path in sorted(root.iterdir()):
+        kept = re.fullmatch(r"\.(.+)\.previous-\w+", path.name)
+        if kept and path.is_dir() and (path / MANIFEST).is_file() and not (root / kept.group(1)).exists():
+            # A swap stopped between its two renames: the old workspace is the only complete copy; put it back.
+            path.rename(root / kept.group(1))
+            logger.warning("put the workspace %s back after a build stopped while swapping it", kept.group(1))
+            continue
         match = re.fullmatch(r"\.(.+)\.building-(\d+)-\w+", path.name)
         if match and path.is_dir() and (path / BUILD_MARK).is_file() and not _process_alive(int(match.group(2))):
             shutil.rmtree(path, ignore_errors=True)

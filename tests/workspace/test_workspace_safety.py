@@ -162,3 +162,28 @@ def test_an_out_below_a_file_is_refused_in_one_line(tmp_path, capsys):
     ran = run_cli(capsys, "build", table, "--out", tmp_path / "afile" / "sub")
     assert ran.returncode == 2 and "is a file, not a folder" in ran.stderr and "Errno" not in ran.stderr
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_a_swap_stopped_between_its_renames_loses_no_workspace(tmp_path, monkeypatch):
+    """Where folders cannot be exchanged atomically, a kill between the two renames leaves the old workspace in a
+    hidden folder: the next start puts it back, and the finished build's folder is cleaned only as a stale build."""
+    import explorer.workspace.safety as safety
+
+    old = _build(tmp_path / "W")
+    monkeypatch.setattr(safety, "_exchange", lambda first, second: False)
+    renames = []
+    real_rename = type(tmp_path).rename
+
+    def killed_after_first(self, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise KeyboardInterrupt  # the process dies here
+        return real_rename(self, target)
+
+    monkeypatch.setattr(type(tmp_path), "rename", killed_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        _build(tmp_path / "W")
+    monkeypatch.undo()
+    assert not (tmp_path / "W").exists()  # both copies are hidden now
+    clean_stale_builds(tmp_path)
+    assert Workspace.open(tmp_path / "W").manifest.build_id == old.manifest.build_id
