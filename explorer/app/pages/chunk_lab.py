@@ -9,6 +9,7 @@ from explorer.app.ui.widgets import download_csv, model_label, show_table
 from explorer.audits.chunk_lab import LAB_METRICS, MAX_SETTINGS, parse_settings
 from explorer.build.sample import RETRIEVAL_QUERIES, news_retrieval_example
 from explorer.embedding.encoders import DEFAULT_MODEL, MODELS
+from explorer.embedding.loading import check_model_id
 from explorer.errors import InputError
 from explorer.figures.charts import metrics_figure
 from explorer.ingest.corpus import guess_text_column
@@ -30,6 +31,15 @@ controls = st.columns([2, 3])
 available = [model_id for model_id, spec in MODELS.items() if spec.available()]
 model_id = controls[0].selectbox("Model", available, index=available.index(DEFAULT_MODEL), format_func=model_label,
                                  key="lab_model")
+own = controls[0].text_input("Or your model: a sentence-transformers folder, or openai:NAME", key="lab_own_model",
+                             help="Measured as it is; bundled models on their exact backend (PyTorch).").strip()
+if own:
+    try:
+        check_model_id(own)
+    except InputError as error:
+        st.error(md(error))
+        st.stop()
+    model_id = own
 settings = controls[1].text_input(f"Settings (two to {MAX_SETTINGS}, TOKENS:OVERLAP, comma-separated; off = whole "
                                   "texts)", "off,128:16,256:32,512:64", key="lab_settings")
 try:

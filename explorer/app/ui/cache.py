@@ -451,7 +451,7 @@ def chunking_lab(data: bytes, filename: str, text_column: str, id_column: str | 
     documents = lab_documents(data, filename, text_column, id_column)
     if queries is not None:  # the join is checked before any embedding
         retrieval.check_id_join(id_join_of(data, filename, id_column, queries, queries_name))
-    model = encoder(model_id)
+    model = measuring_encoder(model_id)
     for setting in chunk_lab.parse_settings(settings):
         texts = chunk_lab.setting_corpus(documents, setting, model).texts
         with embedding_progress(f"the {len(texts):,} texts of '{setting.name}'", model_id) as progress:
@@ -463,6 +463,6 @@ def chunking_lab(data: bytes, filename: str, text_column: str, id_column: str | 
 def _chunking_lab(data: bytes, filename: str, text_column: str, id_column: str | None, settings: str, model_id: str,
                   queries: bytes | None, queries_name: str | None) -> chunk_lab.ChunkLab:
     return chunk_lab.chunk_lab(lab_documents(data, filename, text_column, id_column),
-                               chunk_lab.parse_settings(settings), encoder(model_id),
+                               chunk_lab.parse_settings(settings), measuring_encoder(model_id),
                                queries=None if queries is None else uploaded_table(queries, queries_name),
                                cache_dir=embeddings_cache())
