@@ -13,10 +13,21 @@ from explorer.mapping.topics import level_sizes, topic_tree
 from ..cli import run_cli
 
 
+LEAF = ClusterConfig(5, 1, "leaf")
+"""Leaf clusters of the 400 tweets: about 30 on every machine tried (1 or 2 threads), so the tree has two levels
+whatever the default clustering finds on this machine (8 or fewer clusters make a one-level tree)."""
+
+
 @pytest.fixture(scope="module")
-def tree(small_workspace):
-    saved = small_workspace.clustering().clustering
-    return topic_tree(saved.labels, small_workspace.layout(5), small_workspace.knn().indices,
+def clustered(small_workspace):
+    from explorer.mapping.cluster import cluster_points
+
+    return cluster_points(small_workspace.layout(5), LEAF).labels
+
+
+@pytest.fixture(scope="module")
+def tree(small_workspace, clustered):
+    return topic_tree(clustered, small_workspace.layout(5), small_workspace.knn().indices,
                       document_terms(small_workspace.texts()))
 
 
@@ -27,8 +38,9 @@ def test_level_sizes_give_a_readable_top_whatever_the_number_of_clusters():
         assert 8 <= sizes[0] <= 40 and sizes[-1] == n_clusters and sizes == sorted(sizes)
 
 
-def test_levels_nest_every_point_is_placed_above_the_finest_and_noise_is_weak(tree, small_workspace):
-    labels = small_workspace.clustering().clustering.labels
+def test_levels_nest_every_point_is_placed_above_the_finest_and_noise_is_weak(tree, clustered):
+    labels = clustered
+    assert tree.n_levels >= 2
     finest = tree.labels[-1]
     np.testing.assert_array_equal(finest, labels)  # the finest level is the clustering
     np.testing.assert_array_equal(finest < 0, labels < 0)
@@ -48,12 +60,14 @@ def test_levels_nest_every_point_is_placed_above_the_finest_and_noise_is_weak(tr
 def test_noise_joins_the_topic_most_of_its_neighbours_hold(tree, small_workspace):
     knn = small_workspace.knn().indices[:, :15]
     top = tree.labels[0]
-    for row in np.flatnonzero(tree.weak)[:40]:
-        held = top[knn[row]]
-        held = held[(held >= 0) & ~tree.weak[knn[row]]]
+    checked = 0
+    for row in np.flatnonzero(tree.weak):
+        held = top[knn[row]][~tree.weak[knn[row]]]  # the first pass votes with the clustered neighbours only
         if len(held):
             values, counts = np.unique(held, return_counts=True)
-            assert counts[values == top[row]].sum() >= 1
+            assert top[row] in values[counts == counts.max()]
+            checked += 1
+    assert checked >= 10
 
 
 def test_topics_are_numbered_by_size_and_named_apart_from_their_parent(tree):
@@ -75,14 +89,18 @@ def test_each_points_topic_path_names_its_ancestors(tree):
         assert paths[row] == tree.path(level, topic) and paths[row].count(" › ") == level
 
 
-def test_the_tree_is_saved_with_the_workspace_and_printed_by_the_cli(small_workspace, tree, capsys):
+def test_the_tree_is_saved_with_the_workspace_and_printed_by_the_cli(small_workspace, capsys):
     saved = small_workspace.topics()
-    np.testing.assert_array_equal(saved.labels, tree.labels)
-    assert saved.record() == tree.record()
-    ran = run_cli(capsys, "topics", small_workspace.path, "--level", "1", "--json")
+    clustering = small_workspace.clustering().clustering
+    expected = topic_tree(clustering.labels, small_workspace.layout(5), small_workspace.knn().indices,
+                          document_terms(small_workspace.texts()))
+    np.testing.assert_array_equal(saved.labels, expected.labels)
+    assert saved.record() == expected.record()
+    level = saved.n_levels - 1
+    ran = run_cli(capsys, "topics", small_workspace.path, "--level", str(level), "--json")
     printed = json.loads(ran.stdout)
-    assert printed["level"] == 1 and printed["n_levels"] == tree.n_levels
-    assert printed["topics"] == tree.table(1) and printed["labels"] == tree.labels[1].tolist()
+    assert printed["level"] == level and printed["n_levels"] == saved.n_levels
+    assert printed["topics"] == saved.table(level) and printed["labels"] == saved.labels[level].tolist()
     assert run_cli(capsys, "topics", small_workspace.path, "--level", "9").returncode == 2
 
 
