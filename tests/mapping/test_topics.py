@@ -12,7 +12,6 @@ from explorer.mapping.topics import level_sizes, topic_tree
 
 from ..cli import run_cli
 
-
 LEAF = ClusterConfig(5, 1, "leaf")
 """Leaf clusters of the 400 tweets: about 30 on every machine tried (1 or 2 threads), so the tree has two levels
 whatever the default clustering finds on this machine (8 or fewer clusters make a one-level tree)."""
