@@ -52,15 +52,19 @@ def open_workspace(name_or_path: str | Path) -> Workspace:
     return Workspace.open(path)
 
 
-def search(workspace: Workspace, query: str, *, k: int = 10, mode: str = "hybrid") -> pd.DataFrame:
+def search(workspace: Workspace, query: str, *, k: int = 10, mode: str = "hybrid", encoder=None,
+           keywords=None) -> pd.DataFrame:
     """The top ``k`` points for ``query``: rank, id, chunk, score, each one's rank by vector and by keyword, text,
-    metadata, cluster name. ``mode``: ``vector``, ``keyword`` or ``hybrid``."""
+    metadata, cluster name. ``mode``: ``vector``, ``keyword`` or ``hybrid``. A caller asking many queries passes
+    the workspace's query ``encoder`` and BM25 ``keywords`` (``KeywordIndex``) it keeps, else they are made here."""
     from explorer.analysis.search import KeywordIndex, hits_table, query_encoder
     from explorer.analysis.search import search as run_search
 
     points = workspace.points()
-    encoder = query_encoder(workspace) if mode != "keyword" else None
-    keywords = KeywordIndex.build(points["text"].tolist())
+    if encoder is None and mode != "keyword":
+        encoder = query_encoder(workspace)
+    if keywords is None:
+        keywords = KeywordIndex.build(points["text"].tolist())
     hits = run_search(query, mode=mode, k=k, index=workspace.index(), encoder=encoder, keywords=keywords)
     return hits_table(hits, points).assign(cluster=_cluster_names(workspace, hits.rows))
 

@@ -55,6 +55,20 @@ def build_server(paths: list[Path]):
             raise ToolError(str(error)) from None
 
     @functools.lru_cache(maxsize=8)
+    def keyword_index(name: str):
+        """Each workspace's BM25 index, built on its first search (not on every call)."""
+        from explorer.analysis.search import KeywordIndex
+
+        return KeywordIndex.build(served[name].texts())
+
+    @functools.lru_cache(maxsize=8)
+    def query_model(name: str):
+        """Each workspace's query encoder, loaded on its first vector search (not on every call)."""
+        from explorer.analysis.search import query_encoder
+
+        return query_encoder(served[name])
+
+    @functools.lru_cache(maxsize=8)
     def cluster_labels(name: str):
         return served[name].clustering().clustering.labels
 
@@ -72,7 +86,9 @@ def build_server(paths: list[Path]):
         ws = workspace_named(workspace)
         if len(query) > MAX_QUERY:
             raise ToolError(f"The query has {len(query):,} characters; at most {MAX_QUERY:,} are taken.")
-        table = answer(lambda: api.search(ws, query, k=bounded(k, 1, MAX_K, "k"), mode=mode))
+        table = answer(lambda: api.search(ws, query, k=bounded(k, 1, MAX_K, "k"), mode=mode,
+                                          encoder=query_model(workspace) if mode != "keyword" else None,
+                                          keywords=keyword_index(workspace)))
         return _records(table, ["rank", "id", table.columns[3], "vector_rank", "keyword_rank", "cluster", "text"])
 
     @server.tool()
